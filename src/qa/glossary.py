@@ -1,0 +1,127 @@
+"""The zh↔en domain glossary ``corpus/glossary.tsv`` (columns ``zh, en, aliases_en``).
+
+Used to find Chinese search terms for an English question, and English names for Chinese
+metrics in English answers — no translation service involved.
+
+    >>> g = Glossary([("高企贷", "Gaoqidai (high-tech enterprise loans)", "HTE loans")])
+    >>> g.zh_terms_for("How much did the high-tech enterprise loans program lend?")
+    ['高企贷']
+    >>> g.en_for("高企贷")
+    'Gaoqidai (high-tech enterprise loans)'
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+DEFAULT_GLOSSARY = Path(__file__).resolve().parents[2] / "corpus" / "glossary.tsv"
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def normalize_en(text: str) -> str:
+    """Lower-case words with a crude plural strip, space-joined and space-padded.
+
+    >>> normalize_en("High-tech Enterprises' loans")
+    ' high tech enterprise loan '
+    """
+    words = []
+    for w in _WORD.findall(text.lower()):
+        if len(w) > 3 and w.endswith("ies"):
+            w = w[:-3] + "y"
+        elif len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
+            w = w[:-1]
+        words.append(w)
+    return " " + " ".join(words) + " "
+
+
+def _variants(en: str, aliases: str) -> list[str]:
+    """The English term, its parts outside/inside parentheses, and its aliases."""
+    out = [en]
+    m = re.match(r"^(.*?)\s*\((.*)\)\s*$", en)
+    if m:
+        out += [m.group(1), m.group(2)]
+    out += [a for a in aliases.split("|") if a.strip()]
+    return [v.strip() for v in out if v.strip()]
+
+
+@dataclass
+class Glossary:
+    rows: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._zh2en = {}
+        for zh, en, _ in self.rows:
+            self._zh2en.setdefault(zh, en)
+        # (normalised english phrase, zh) longest first, so "patent grant" beats "patent"
+        pairs = {(normalize_en(v), zh) for zh, en, al in self.rows for v in _variants(en, al)}
+        self._en = sorted((p for p in pairs if p[0].strip()), key=lambda p: (-len(p[0]), p[1]))
+        self._zh_sorted = sorted(self._zh2en, key=len, reverse=True)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def en_for(self, zh: str) -> str | None:
+        return self._zh2en.get(zh)
+
+    def zh_terms_for(self, question: str) -> list[str]:
+        """Chinese terms whose English name or alias occurs in ``question`` (longest match
+        first; a matched stretch is not matched again by a shorter phrase)."""
+        text = normalize_en(question)
+        found: list[str] = []
+        for phrase, zh in self._en:
+            if phrase in text:
+                if zh not in found:
+                    found.append(zh)
+                text = text.replace(phrase, " | ")
+        return found
+
+    def zh_terms_in(self, text: str) -> list[str]:
+        """Glossary terms occurring in Chinese ``text``, longest first, non-overlapping."""
+        found = []
+        for zh in self._zh_sorted:
+            if zh in text:
+                found.append(zh)
+                text = text.replace(zh, "|")
+        return found
+
+    def translate(self, zh: str) -> str:
+        """Best-effort English for a Chinese phrase: glossary terms in order of appearance;
+        parts without an entry are kept in Chinese, in brackets (never guessed).
+
+        >>> Glossary([("授信企业", "enterprises granted credit", "")]).translate("高企授信企业")
+        '[高企] enterprises granted credit'
+        """
+        out, i = [], 0
+        while i < len(zh):
+            match = next((t for t in self._zh_sorted if zh.startswith(t, i)), None)
+            if match:
+                out.append(self._zh2en[match])
+                i += len(match)
+            else:
+                j = i + 1
+                while j < len(zh) and not any(zh.startswith(t, j) for t in self._zh_sorted):
+                    j += 1
+                chunk = zh[i:j].strip(" ，,、的")
+                if chunk:
+                    out.append(f"[{chunk}]")
+                i = j
+        return " ".join(out)
+
+
+@lru_cache(maxsize=4)
+def load_glossary(path: str | Path = DEFAULT_GLOSSARY) -> Glossary:
+    """Read the TSV (header row ``zh  en  aliases_en``); a missing file gives an empty glossary."""
+    path = Path(path)
+    if not path.is_file():
+        return Glossary([])
+    rows = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
+        if n == 0 or not line.strip() or line.startswith("#"):
+            continue
+        cols = line.split("\t")
+        zh, en = cols[0].strip(), cols[1].strip() if len(cols) > 1 else ""
+        if zh and en:
+            rows.append((zh, en, cols[2].strip() if len(cols) > 2 else ""))
+    return Glossary(rows)

