@@ -88,7 +88,8 @@ class SentenceTransformerEmbedder:
             ) from None
         self.name = name_or_path
         self.id = f"st:{name_or_path}"
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
         self._e5 = "e5" in os.path.basename(str(name_or_path).rstrip("/")).lower()
 
     def _encode(self, texts: list[str], prefix: str) -> np.ndarray:
