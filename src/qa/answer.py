@@ -1,0 +1,480 @@
+"""Stage 7: cited answers in the asker's language, composed from retrieved sentences and
+extracted figures — nothing is generated, so nothing can be invented.
+
+    >>> a = ask("2023年高企贷支持了多少家企业？")          # doctest: +SKIP
+    >>> a.answer                                            # doctest: +SKIP
+    '据2023年报告：“高企贷”共为9729家高企提供信贷支持3534.78亿元…[1]'
+
+Pipeline: analyse the question (language, years, kind of figure, terms) → retrieve per year
+asked → score every figure of every retrieved sentence against the question (term coverage
+near the figure, kind and unit asked, retrieval rank) → pick the figures, one block per
+year → compose (Chinese: the source clause; English: glossary metric names + English units,
+then the Chinese quote) → comparison arithmetic marked as computed → grounding check: every
+number in the answer text must come from a cited figure or a computed value.
+"""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import asdict, dataclass, field
+
+from qa.errors import QAError
+from qa.figures import Figure
+from qa.glossary import Glossary, load_glossary
+from qa.passages import Passage, strip_markup
+from qa.question import Query, analyze
+from qa.retrieve import Hit, Retriever, check_question, get_retriever
+from qa.units import format_number_en, render_en, render_zh
+
+# Below this, the best evidence does not answer the question (calibrated on eval/gold.jsonl).
+MIN_CONFIDENCE = 0.45
+# figure kinds that are never an answer to "how many/how much" (dates, editions, years)
+NON_ANSWER_KINDS = {"year", "date", "ordinal"}
+CLAUSE_SPLIT = re.compile(r"[，,；;。：:]")
+MAX_QUOTE_CHARS = 160
+
+
+@dataclass
+class Citation:
+    n: int
+    doc_id: str
+    title: str
+    year: int
+    section: str
+    passage_id: str
+    text: str  # the full passage text
+    quote: str  # the cited sentence, exactly source[start:end]
+    start: int
+    end: int
+
+
+@dataclass
+class Answer:
+    question: str
+    language: str
+    answerable: bool
+    answer: str
+    figures: list[dict] = field(default_factory=list)
+    citations: list[Citation] = field(default_factory=list)
+    passages: list[dict] = field(default_factory=list)
+    computed: list[dict] = field(default_factory=list)
+    timings_ms: dict = field(default_factory=dict)
+    id: object = None
+    figure_objs: list = field(default_factory=list, repr=False)  # the Figures behind `figures`
+
+    def to_dict(self) -> dict:
+        d = {
+            "id": self.id, "question": self.question, "language": self.language,
+            "answerable": self.answerable, "answer": self.answer, "figures": self.figures,
+            "citations": [asdict(c) for c in self.citations], "passages": self.passages,
+            "timings_ms": self.timings_ms,
+        }
+        if self.computed:
+            d["computed"] = self.computed
+        return d
+
+    def to_text(self) -> str:
+        lines = [self.answer, ""]
+        for c in self.citations:
+            lines.append(f"[{c.n}] {c.title} · {c.section}")
+            lines.append(f"    “{strip_markup(c.quote)}” (chars {c.start}–{c.end})")
+        return "\n".join(lines).rstrip()
+
+
+# --- evidence ------------------------------------------------------------------------------
+
+@dataclass
+class Candidate:
+    figure: Figure
+    hit: Hit
+    sentence: tuple[int, int]
+    score: float
+    coverage: float  # share of the question's term weight found in the sentence and section
+
+
+def _coverage(terms: dict[str, float], text: str) -> float:
+    total = sum(terms.values())
+    if total <= 0:
+        return 0.0
+    return sum(w for t, w in terms.items() if t in text) / total
+
+
+def _figure_window(passage: Passage, sentence: tuple[int, int], fig: Figure, others: list[Figure]) -> str:
+    """The clause around a figure: from the previous figure (or clause start) to the next
+    one (or clause end) — Chinese puts the measured noun before or right after the number."""
+    s, e = sentence
+    text = passage.text[s - passage.start : e - passage.start]
+    lo, hi = fig.start - s, fig.end - s
+    left = max([m.end() for m in CLAUSE_SPLIT.finditer(text, 0, lo)] + [0])
+    right = min([m.start() for m in CLAUSE_SPLIT.finditer(text, hi)] + [len(text)])
+    for o in others:
+        if o is fig:
+            continue
+        if o.end - s <= lo:
+            left = max(left, o.end - s)
+        elif o.start - s >= hi:
+            right = min(right, o.start - s + 0)
+    return strip_markup(text[left:right])
+
+
+def _kind_score(q: Query, fig: Figure) -> float:
+    if not q.kinds:
+        return 0.0
+    if fig.kind in q.kinds:
+        return 1.0 - 0.15 * q.kinds.index(fig.kind)
+    if fig.kind == "growth" and "percent" in q.kinds:
+        return 0.3
+    return -0.6
+
+
+def _qualifier_score(fig: Figure) -> float:
+    """"销售规模5000万元以下" is an eligibility threshold, not a result."""
+    return -0.3 if fig.qualifier and "under" in fig.qualifier else 0.0
+
+
+def _unit_score(q: Query, fig: Figure) -> float:
+    if not q.unit_hints or fig.kind not in ("count",):
+        return 0.0
+    return 0.4 if any(fig.base_unit.startswith(u) or fig.unit.endswith(u) for u in q.unit_hints) else -0.2
+
+
+def _latin_score(q: Query, text: str) -> float:
+    if not q.latin:
+        return 0.0
+    low = text.lower()
+    return sum(1 for w in q.latin if w.lower() in low) / len(q.latin)
+
+
+def candidates(q: Query, hits: list[Hit], figures: dict[str, list[Figure]]) -> list[Candidate]:
+    """Every figure of every retrieved sentence, scored against the question.
+
+    Coverage is measured on the sentence and, slightly discounted, on its whole passage
+    (why: "加大对“高企贷”支持力度。全年…3983家…" names the product only in the first sentence).
+    """
+    out: list[Candidate] = []
+    for hit in hits:
+        p = hit.passage
+        figs = [f for f in figures.get(p.id, []) if f.kind not in NON_ANSWER_KINDS]
+        section = p.section
+        passage_cov = _coverage(q.terms, p.clean_text + section)
+        for sent in p.sentences or ((p.start, p.end),):
+            s_text = strip_markup(p.text[sent[0] - p.start : sent[1] - p.start])
+            in_sent = [f for f in figs if sent[0] <= f.start < sent[1]]
+            cov = max(_coverage(q.terms, s_text + section), 0.85 * passage_cov, _latin_score(q, s_text))
+            if not q.terms and not q.latin:
+                cov = 0.5  # nothing to match: fall back on retrieval rank alone
+            prior = 0.25 / hit.rank
+            if not in_sent:
+                # a figure was asked for and this sentence has none
+                penalty = 0.6 if q.kinds else 0.0
+                out.append(Candidate(None, hit, sent, cov + prior - penalty, cov))  # type: ignore[arg-type]
+                continue
+            for f in in_sent:
+                window = _figure_window(p, sent, f, in_sent)
+                local = _coverage(q.terms, window + " " + f.metric)
+                score = (cov + 0.8 * local + _kind_score(q, f) + _unit_score(q, f) + _qualifier_score(f) + prior
+                         + 0.5 * _latin_score(q, window))
+                out.append(Candidate(f, hit, sent, score, cov))
+    out.sort(key=lambda c: -c.score)
+    return out
+
+
+# --- composition ---------------------------------------------------------------------------
+
+def _year_word(year: int, lang: str) -> str:
+    return f"{year}年" if lang == "zh" else str(year)
+
+
+def _clause_for(p: Passage, sent: tuple[int, int], figs: list[Figure]) -> str:
+    """The cited sentence, trimmed to the clauses holding the chosen figures when long."""
+    text = strip_markup(p.text[sent[0] - p.start : sent[1] - p.start]).strip()
+    if len(text) <= MAX_QUOTE_CHARS or not figs:
+        return text
+    raw = p.text[sent[0] - p.start : sent[1] - p.start]
+    lo = min(f.start for f in figs) - sent[0]
+    hi = max(f.end for f in figs) - sent[0]
+    left = max([m.end() for m in CLAUSE_SPLIT.finditer(raw, 0, lo)] + [0])
+    right = min([m.end() for m in CLAUSE_SPLIT.finditer(raw, hi)] + [len(raw)])
+    return "…" + strip_markup(raw[left:right]).strip() + "…"
+
+
+def _metric_en(fig: Figure, glossary: Glossary) -> str:
+    return glossary.translate(fig.metric) if fig.metric else "[figure]"
+
+
+def _figure_en(fig: Figure) -> str:
+    text = render_en(fig)
+    if fig.kind == "growth" and fig.growth is not None and fig.growth < 0:
+        return f"down {text}"
+    return text
+
+
+def _figure_dict(fig: Figure, n: int) -> dict:
+    return {"text": strip_markup(fig.text), "value": fig.value, "unit": fig.unit,
+            "normalized_value": fig.normalized_value, "base_unit": fig.base_unit,
+            "metric": fig.metric, "year": fig.year, "qualifier": fig.qualifier,
+            "kind": fig.kind, "start": fig.start, "end": fig.end, "citation": n}
+
+
+@dataclass
+class Block:
+    """The evidence chosen for one report year."""
+
+    year: int
+    hit: Hit
+    sentence: tuple[int, int]
+    figures: list[Figure]
+    confidence: float
+
+
+def _pick_block(q: Query, cands: list[Candidate]) -> Block | None:
+    if not cands:
+        return None
+    best = cands[0]
+    sent_cands = [c for c in cands if c.hit.passage.id == best.hit.passage.id and c.sentence == best.sentence and c.figure]
+    figs: list[Figure] = []
+    if best.figure is not None:
+        figs.append(best.figure)
+        wanted = max(1, len(q.kinds))
+        for c in sent_cands:
+            if c.figure in figs or len(figs) >= max(wanted, 1) + 2:
+                continue
+            if c.score >= best.score - 0.9 or (q.kinds and c.figure.kind in q.kinds and c.figure.kind != best.figure.kind):
+                figs.append(c.figure)
+    confidence = best.coverage + (0.15 if best.figure is not None and q.kinds and best.figure.kind in q.kinds else 0.0)
+    return Block(best.hit.passage.year, best.hit, best.sentence, figs, confidence)
+
+
+class Answerer:
+    """Answers questions over one retriever (the model and index load once)."""
+
+    def __init__(self, retriever: Retriever | None = None, glossary: Glossary | None = None,
+                 min_confidence: float = MIN_CONFIDENCE) -> None:
+        self.retriever = retriever or get_retriever()
+        self.glossary = glossary or load_glossary()
+        self.min_confidence = min_confidence
+
+    @property
+    def figures(self) -> dict[str, list[Figure]]:
+        return self.retriever.index.figures
+
+    def _blocks(self, q: Query, k: int, year: int | None) -> tuple[list[Block], list[Hit]]:
+        known = self.retriever.index.years
+        if q.years:
+            years = list(dict.fromkeys(q.years))
+        elif year is not None:
+            years = [year]
+        else:
+            years = [None]
+        blocks, all_hits = [], []
+        for y in years:
+            hits = self.retriever.search(q.text, k=k, year=y) if y else self.retriever.search(q.text, k=k)
+            all_hits += [h for h in hits if h not in all_hits]
+            block = _pick_block(q, candidates(q, hits, self.figures))
+            if block:
+                blocks.append(block)
+        if years == [None] and blocks:
+            # a metric reported in both years: give each year, each cited
+            first = blocks[0]
+            for other in known:
+                if other == first.year:
+                    continue
+                hits = self.retriever.search(q.text, k=k, year=other)
+                block = _pick_block(q, candidates(q, hits, self.figures))
+                if block and self._same_metric(q, first, block):
+                    blocks.append(block)
+                    all_hits += hits
+        blocks.sort(key=lambda b: b.year)
+        return blocks, all_hits
+
+    def _same_metric(self, q: Query, a: Block, b: Block) -> bool:
+        """Whether block b reports the same thing as block a for another year."""
+        if b.confidence < self.min_confidence or b.confidence < 0.8 * a.confidence:
+            return False
+        if q.compare:
+            return True
+        if not a.figures or not b.figures:
+            return False
+        fa, fb = a.figures[0], b.figures[0]
+        return fa.kind == fb.kind and fa.base_unit == fb.base_unit and b.confidence >= 0.75
+
+    def ask(self, question: str, *, year: int | None = None, k: int = 5) -> Answer:
+        t0 = time.perf_counter()
+        question = check_question(question)
+        index = self.retriever.index
+        if year is not None:
+            self.retriever.resolve_year(question, year)  # raises UnknownYearError
+        q = analyze(question, index.years, self.glossary, year)
+        if q.unknown_years and not q.years:
+            return self._unanswerable(q, [], t0, reason="year")
+        blocks, hits = self._blocks(q, k, year)
+        t1 = time.perf_counter()
+        blocks = [b for b in blocks if b.confidence >= self.min_confidence]
+        if not blocks:
+            return self._unanswerable(q, hits, t0)
+        answer = self._compose(q, blocks, hits)
+        answer.timings_ms = {"retrieve": round((t1 - t0) * 1000, 2),
+                             "total": round((time.perf_counter() - t0) * 1000, 2)}
+        return answer
+
+    # -- composing --
+    def _citation(self, n: int, block: Block, lang: str) -> Citation:
+        p = block.hit.passage
+        doc = self.retriever.index.document(p.doc_id)
+        title = doc.get("title_en" if lang == "en" else "title_zh", p.doc_id)
+        s, e = block.sentence
+        return Citation(n, p.doc_id, title, p.year, p.section, p.id, p.text,
+                        p.text[s - p.start : e - p.start], s, e)
+
+    def _compose(self, q: Query, blocks: list[Block], hits: list[Hit]) -> Answer:
+        citations, figures, parts = [], [], []
+        for n, b in enumerate(blocks, start=1):
+            citations.append(self._citation(n, b, q.lang))
+            figures += [_figure_dict(f, n) for f in b.figures]
+            clause = _clause_for(b.hit.passage, b.sentence, b.figures)
+            if q.lang == "zh":
+                parts.append(f"据{b.year}年报告：{clause}[{n}]")
+            else:
+                parts.append(self._english_part(b, n, clause))
+        computed = self._comparison(q, blocks) if len(blocks) >= 2 else []
+        text = ("\n" if q.lang == "en" else "；\n").join(parts)
+        if q.lang == "zh" and not text.endswith(("。", "…")):
+            text += "。"
+        if computed:
+            text += "\n" + self._comparison_text(q, computed)
+        answer = Answer(q.text, q.lang, True, text, figures, citations,
+                        [_hit_dict(h) for h in hits[: max(5, len(blocks))]], computed,
+                        figure_objs=[f for b in blocks for f in b.figures])
+        return ground(answer)
+
+    def _english_part(self, b: Block, n: int, clause: str) -> str:
+        if b.figures:
+            items = "; ".join(f"{_metric_en(f, self.glossary)}: {_figure_en(f)}" for f in b.figures)
+            return f"In {b.year}, {items} [{n}]. Source: “{clause}”"
+        return f"The {b.year} report says [{n}]: “{clause}”"
+
+    def _comparison(self, q: Query, blocks: list[Block]) -> list[dict]:
+        """Difference and ratio between the two years' leading figures of the same kind/unit."""
+        first = [b for b in blocks if b.figures]
+        if len(first) < 2:
+            return []
+        a, b = first[0], first[-1]
+        fa = a.figures[0]
+        fb = next((f for f in b.figures if f.kind == fa.kind and f.base_unit == fa.base_unit), None)
+        if fb is None or fa.kind not in ("count", "money", "percent") or not fa.normalized_value:
+            return []
+        na, nb = blocks.index(a) + 1, blocks.index(b) + 1
+        diff = fb.normalized_value - fa.normalized_value
+        ratio = fb.normalized_value / fa.normalized_value
+        return [
+            {"op": "difference", "value": diff, "base_unit": fa.base_unit, "from_year": a.year,
+             "to_year": b.year, "inputs": [na, nb], "computed": True},
+            {"op": "ratio", "value": round(ratio, 4), "from_year": a.year, "to_year": b.year,
+             "inputs": [na, nb], "computed": True},
+        ]
+
+    def _comparison_text(self, q: Query, computed: list[dict]) -> str:
+        diff, ratio = computed
+        ya, yb = diff["from_year"], diff["to_year"]
+        na, nb = diff["inputs"]
+        value, unit = _scaled(diff["value"], diff["base_unit"], q.lang)
+        if q.lang == "zh":
+            verb = "增加" if diff["value"] >= 0 else "减少"
+            return (f"（计算值）{yb}年比{ya}年{verb}{value}{unit}，"
+                    f"为{ya}年的{format_number_en(ratio['value'])}倍[{na}][{nb}]。")
+        verb = "up" if diff["value"] >= 0 else "down"
+        return (f"Computed: from {ya} to {yb}, {verb} {value}{unit} "
+                f"({format_number_en(ratio['value'])}× the {ya} figure) [{na}][{nb}].")
+
+    def _unanswerable(self, q: Query, hits: list[Hit], t0: float, reason: str = "") -> Answer:
+        years = "、".join(str(y) for y in self.retriever.index.years)
+        years_en = " and ".join(str(y) for y in self.retriever.index.years)
+        if q.lang == "zh":
+            text = (f"抱歉，报告中没有找到能回答这个问题的内容（现有报告年份：{years}）。"
+                    + ("以下是最接近的段落，供参考。" if hits else ""))
+        else:
+            text = (f"Sorry, the reports ({years_en}) do not answer this question."
+                    + (" The closest passages are listed below." if hits else ""))
+        return Answer(q.text, q.lang, False, text, [], [], [_hit_dict(h) for h in hits[:5]], [],
+                      {"total": round((time.perf_counter() - t0) * 1000, 2)})
+
+
+def _scaled(value: float, base_unit: str, lang: str) -> tuple[str, str]:
+    """A computed difference in readable magnitude, without its sign:
+    2013150000000 元 → ('2013.15', '亿元')."""
+    value = abs(value)
+    if base_unit == "元":
+        if lang == "zh":
+            if abs(value) >= 1e8:
+                return format_number_en(value / 1e8).replace(",", ""), "亿元"
+            if abs(value) >= 1e4:
+                return format_number_en(value / 1e4).replace(",", ""), "万元"
+            return format_number_en(value).replace(",", ""), "元"
+        for scale, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
+            if abs(value) >= scale:
+                return "RMB " + format_number_en(value / scale), f" {word}"
+        return "RMB " + format_number_en(value), ""
+    if base_unit == "%":
+        return format_number_en(value), (" percentage points" if lang == "en" else "个百分点")
+    num = format_number_en(value)
+    return (num.replace(",", ""), base_unit) if lang == "zh" else (num, "")
+
+
+def _hit_dict(h: Hit) -> dict:
+    p = h.passage
+    return {"rank": h.rank, "score": h.score, "passage_id": p.id, "doc_id": p.doc_id,
+            "year": p.year, "section": p.section, "text": p.text, "start": p.start, "end": p.end}
+
+
+# --- grounding -----------------------------------------------------------------------------
+
+_NUM = re.compile(r"\d[\d,]*(?:\.\d+)?")
+
+
+def _num_key(s: str) -> str:
+    s = s.replace(",", "")
+    return s.rstrip("0").rstrip(".") if "." in s else s
+
+
+def ungrounded_numbers(answer: Answer) -> list[str]:
+    """Numbers in the answer text that no cited passage, figure or computed value supports.
+
+    Citation markers ``[n]`` and the citations' years are allowed; everything else must
+    appear in a cited passage or be a rendering of a cited/computed figure.
+    """
+    allowed: set[str] = set()
+    for c in answer.citations:
+        allowed |= {_num_key(m) for m in _NUM.findall(strip_markup(c.text))}
+        allowed.add(str(c.year))
+    for f in answer.figure_objs:
+        for rendered in (render_en(f), _figure_en(f), render_zh(f), f.text):
+            allowed |= {_num_key(m) for m in _NUM.findall(rendered)}
+    for c in answer.computed:
+        for lang in ("zh", "en"):
+            val, _ = _scaled(c["value"], c.get("base_unit", ""), lang)
+            allowed |= {_num_key(m) for m in _NUM.findall(val)}
+    text = re.sub(r"\[\d+\]", " ", answer.answer)
+    return [m for m in _NUM.findall(text) if _num_key(m) not in allowed]
+
+
+def ground(answer: Answer) -> Answer:
+    """Refuse to ship an answer with an unsupported number: downgrade it to the verbatim
+    cited sentences (which are grounded by construction)."""
+    bad = ungrounded_numbers(answer)
+    if not bad:
+        return answer
+    quotes = "\n".join(f"“{strip_markup(c.quote)}”[{c.n}]" for c in answer.citations)
+    answer.answer = quotes
+    answer.figures, answer.figure_objs, answer.computed = [], [], []
+    return answer
+
+
+_ANSWERER: dict[str, Answerer] = {}
+
+
+def ask(question: str, *, year: int | None = None, k: int = 5, index_dir: str | None = None) -> Answer:
+    """Python API: answer one question from the default (or given) index."""
+    key = str(index_dir)
+    if key not in _ANSWERER:
+        _ANSWERER[key] = Answerer(get_retriever(index_dir))
+    return _ANSWERER[key].ask(question, year=year, k=k)

@@ -1,0 +1,151 @@
+"""Question analysis: language, years, what kind of figure is asked for, content terms.
+
+    >>> q = analyze("2023年高企贷支持了多少家企业？", known_years=[2021, 2023])
+    >>> q.lang, q.years, sorted(q.kinds), q.unit_hints
+    ('zh', [2023], ['count'], ['家'])
+
+The cue words below are about *language* (how people ask for a count, a sum, a share…),
+not about the reports: domain terms come from ``corpus/glossary.tsv`` and the tokenizer.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from qa.glossary import Glossary
+from qa.retrieve import years_in
+from qa.tokenize import tokenize
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
+
+# (pattern, kind) — kinds are ordered by where their cue appears, except that an explicit
+# question about growth ("增长了多少", "how fast") leads: "余额同比增长多少" asks for growth.
+ZH_GROWTH_FIRST = r"(?:增长|上升|提高|下降|减少)了?多少(?![家个件项人户位次名])|增幅|增速|增长率|同比增长"
+EN_GROWTH_FIRST = r"\bhow fast\b|\bgrowth rate\b|\bby how much\b|\bgr[oe]w by\b|\bwhat growth\b|\bpercent(?:age)? (?:increase|growth)\b"
+ZH_KIND_CUES = [
+    (r"多少(?:家|个|件|项|人|户|位|次|名|所)|几(?:家|个|件|项|人|户|位|次|名)|数量|数目|多少(?:企业|机构|项目)", "count"),
+    (r"多少(?:钱|元|亿|万)|金额|规模|额度|资金|总额|多少信贷|融资额|市值|保障|承保|放款|贷款余额|减了多少税|税额|多大", "money"),
+    (r"占比|比例|比重|百分之|几成|覆盖.{0,6}多少", "percent"),
+    (r"增长|增幅|增速|同比|上升|下降|提高了多少|变化", "growth"),
+    (r"排名|第几|名次|排第|位列|排在", "rank"),
+]
+EN_KIND_CUES = [
+    (r"\bhow many\b|\bnumber of\b|\bcount\b", "count"),
+    (r"\bhow much\b|\bamount\b|\bvalue\b|\bworth\b|\brmb\b|\byuan\b|\bmarket cap|\bbalance\b|\bhow large\b|\bhow big\b|\blending\b|\bfinancing\b", "money"),
+    (r"\bshare\b|\bpercentage\b|\bproportion\b|\bpercent\b|\bratio\b|\bwhat fraction\b", "percent"),
+    (r"\bgr[oe]w|\bgrowth\b|\bincrease|\brise\b|\brose\b|\bfall\b|\bdecline|\bchange|\byear[- ]on[- ]year\b|\bhow fast\b", "growth"),
+    (r"\brank|\bposition\b|\bplace\b|\bwhere does\b|\bwhere did\b", "rank"),
+]
+ZH_UNIT_CUES = {"家": "家", "个": "个", "件": "件", "项": "项", "人": "人", "户": "户", "位": "位", "次": "次"}
+EN_UNIT_CUES = [
+    (r"\benterprises?\b|\bcompan(?:y|ies)\b|\bfirms?\b|\bbusiness(?:es)?\b|\bbanks?\b|\binstitutions?\b|\bbranch(?:es)?\b|\bincubators?\b|\bcent(?:er|re)s?\b|\bSMEs?\b", "家"),
+    (r"\bpatents?\b|\bapplications?\b", "件"),
+    (r"\bprojects?\b", "个"),
+    (r"\bpeople\b|\bpersons?\b|\btalents?\b|\bentrepreneurs?\b", "人"),
+]
+COMPARE_CUES_ZH = r"相比|比较|对比|变化|比20\d\d|分别|两年|两份|各是|各为|增加了多少|减少了多少"
+COMPARE_CUES_EN = r"\bcompare|\bcomparison\b|\bchange[ds]?\b|\bbetween\b.*\band\b|\bfrom\b.*\bto\b|\bversus\b|\bvs\b|\beach of the\b|\bboth\b|\beach report\b|\btwo (?:years|reports)\b"
+
+# question words and fillers that carry no content for matching (language, not domain)
+ZH_QUESTION_WORDS = set(
+    "多少 几 哪些 哪个 哪 什么 怎样 怎么 如何 是否 吗 呢 一共 总共 共 分别 各 有 是 了 为 给 "
+    "上海 全市 报告 年 家 个 件 项 人 户 位 次 亿元 万元 元 万 亿 数量 规模 金额 多大 情况 "
+    "增长 同比 比上 上年 占比 排名 第几 全国 年度 全年 今年 去年 两年 对比 变化 相比 比 这 那 "
+    "支持 提供 获得 达到 达 累计 其中".split()
+)
+
+
+@dataclass
+class Query:
+    text: str
+    lang: str  # zh | en
+    years: list[int]  # years asked that the corpus covers
+    unknown_years: list[int]  # years asked that no report covers
+    kinds: list[str]  # figure kinds asked for, most likely first
+    unit_hints: list[str]
+    compare: bool
+    terms: dict[str, float] = field(default_factory=dict)  # zh content term -> weight
+    latin: list[str] = field(default_factory=list)  # Latin tokens to match literally (PCT, ARJ21)
+
+    @property
+    def wants_figure(self) -> bool:
+        return bool(self.kinds)
+
+
+def detect_language(text: str) -> str:
+    """'zh' when Chinese characters outweigh Latin words, else 'en'.
+
+    >>> detect_language("How much did 高企贷 lend in 2023?"), detect_language("2023年高企贷 loans 多少")
+    ('en', 'zh')
+    """
+    cjk = len(_CJK.findall(text))
+    words = len(_LATIN_WORD.findall(text))
+    if cjk == 0:
+        return "en"
+    return "zh" if cjk >= 2 * words or (cjk >= 4 and words <= 2) else "en"
+
+
+def _cues(text: str, table: list[tuple[str, str]], flags: int = 0) -> list[str]:
+    found: list[tuple[int, str]] = []
+    for pattern, kind in table:
+        m = re.search(pattern, text, flags)
+        if m and kind not in [k for _, k in found]:
+            found.append((m.start(), kind))
+    return [k for _, k in sorted(found)]
+
+
+def _growth_first(kinds: list[str], explicit: object) -> list[str]:
+    if explicit and "growth" in kinds:
+        return ["growth"] + [k for k in kinds if k != "growth"]
+    return kinds
+
+
+def term_weight(term: str) -> float:
+    """Longer Chinese terms are more specific; a lone character says little."""
+    if _CJK.search(term):
+        return {1: 0.3, 2: 1.0, 3: 1.5}.get(len(term), 2.0)
+    return 1.0 if not term.replace(".", "").isdigit() else 0.0
+
+
+def content_terms(text: str) -> dict[str, float]:
+    terms: dict[str, float] = {}
+    for tok in tokenize(text):
+        if tok in ZH_QUESTION_WORDS or re.fullmatch(r"\d+(\.\d+)?%?", tok) or not _CJK.search(tok):
+            continue
+        terms[tok] = max(terms.get(tok, 0.0), term_weight(tok))
+    return terms
+
+
+def analyze(question: str, known_years: list[int], glossary: Glossary | None = None,
+            year: int | None = None) -> Query:
+    lang = detect_language(question)
+    asked = years_in(question)
+    years = [y for y in asked if y in known_years]
+    if year is not None and year not in years:
+        years = [year] + years
+    unknown = [y for y in asked if y not in known_years]
+    if lang == "zh":
+        kinds = _growth_first(_cues(question, ZH_KIND_CUES), re.search(ZH_GROWTH_FIRST, question))
+        units = [u for cue, u in ZH_UNIT_CUES.items() if re.search(rf"(?:多少|几|数){cue}", question)]
+        compare = bool(re.search(COMPARE_CUES_ZH, question))
+        terms = content_terms(question)
+        for zh in (glossary.zh_terms_in(question) if glossary else []):
+            terms.setdefault(zh, term_weight(zh) + 0.5)
+    else:
+        low = question.lower()
+        kinds = _growth_first(_cues(low, EN_KIND_CUES), re.search(EN_GROWTH_FIRST, low))
+        units = [u for pattern, u in EN_UNIT_CUES if re.search(pattern, question, re.I)]
+        compare = bool(re.search(COMPARE_CUES_EN, low))
+        terms = {}
+        for zh in (glossary.zh_terms_for(question) if glossary else []):
+            terms[zh] = term_weight(zh) + 0.5
+            for tok, w in content_terms(zh).items():
+                terms.setdefault(tok, w * 0.5)
+        terms.update({t: w for t, w in content_terms(question).items() if t not in terms})
+    latin = [w for w in re.findall(r"[A-Za-z][A-Za-z0-9+\-]*", question) if w.isupper() and len(w) >= 2]
+    compare = compare or len(years) >= 2
+    if compare and "growth" in kinds and not re.search(ZH_GROWTH_FIRST + "|" + EN_GROWTH_FIRST, question, re.I):
+        # "how did X change from 2021 to 2023" compares values, it does not ask a growth rate
+        kinds = [k for k in kinds if k != "growth"] or ["money", "count"]
+    return Query(question, lang, years, unknown, kinds, units, compare, terms, latin)

@@ -1,0 +1,67 @@
+import pytest
+
+from qa.glossary import Glossary, normalize_en
+from qa.question import analyze, detect_language
+
+G = Glossary([("高企贷", "Gaoqidai (high-tech enterprise loans)", "HTE loans|gaoqidai"),
+              ("授信企业", "enterprises granted credit", ""),
+              ("PCT专利申请受理量", "PCT patent applications accepted", "PCT applications")])
+YEARS = [2021, 2023]
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("2023年高企贷支持了多少家企业？", "zh"),
+    ("How many PCT applications did Shanghai file in 2023?", "en"),
+    ("How much did 高企贷 lend in 2023?", "en"),
+    ("高企贷 2023 多少家", "zh"),
+    ("PCT专利申请受理量是多少", "zh"),
+    ("", "en"),
+])
+def test_detect_language(text, lang):
+    assert detect_language(text) == lang
+
+
+@pytest.mark.parametrize("question, kinds, units", [
+    ("2023年高企贷支持了多少家企业？", ["count"], ["家"]),
+    ("高企贷信贷支持金额是多少？", ["money"], []),
+    ("科技型企业贷款余额同比增长多少？", ["growth", "money"], []),
+    ("上海排名全国第几？", ["rank"], []),
+    ("How many enterprises got Gaoqidai loans?", ["count"], ["家"]),
+    ("How much credit did HTE loans provide?", ["money"], []),
+    ("What share of listed companies are Little Giants?", ["percent"], ["家"]),
+    ("By how much did PCT applications grow?", ["growth", "money"], ["件"]),
+    ("How fast did the outstanding loan balance grow?", ["growth", "money"], []),
+    ("2023年比2021年增加了多少家？", ["count"], ["家"]),
+    ("Where does Shanghai rank nationally?", ["rank"], []),
+    ("Which fund did Fudan set up?", [], []),
+])
+def test_kinds_and_units(question, kinds, units):
+    q = analyze(question, YEARS, G)
+    assert q.kinds == kinds and q.unit_hints == units
+
+
+def test_years_known_unknown_and_compare():
+    q = analyze("2023年比2021年高企贷增加了多少家？", YEARS, G)
+    assert q.years == [2023, 2021] and q.compare and q.unknown_years == []
+    q = analyze("How much did Gaoqidai lend in 2019?", YEARS, G)
+    assert q.years == [] and q.unknown_years == [2019]
+    q = analyze("How did Gaoqidai lending change?", YEARS, G)
+    assert q.compare and q.years == []
+    assert analyze("高企贷", YEARS, G, year=2021).years == [2021]
+
+
+def test_english_terms_come_from_the_glossary():
+    q = analyze("How many PCT applications were accepted?", YEARS, G)
+    assert "PCT专利申请受理量" in q.terms and q.latin == ["PCT"]
+    assert analyze("What about the weather?", YEARS, G).terms == {}
+
+
+def test_chinese_terms_drop_question_words():
+    q = analyze("2023年高企贷支持了多少家企业？", YEARS, G)
+    assert "高企贷" in q.terms and "多少" not in q.terms and "2023" not in q.terms
+
+
+def test_glossary_translate_keeps_unknown_chinese_in_brackets():
+    assert G.translate("高企贷授信企业") == "Gaoqidai (high-tech enterprise loans) enterprises granted credit"
+    assert G.translate("某某授信企业") == "[某某] enterprises granted credit"
+    assert normalize_en("PCT Applications") == " pct application "
