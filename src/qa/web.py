@@ -1,0 +1,607 @@
+"""Stage 9: the web app — a Gradio 6 Blocks UI and a named ``/ask`` API over one Answerer.
+
+    >>> from qa.answer import Answerer; from qa.retrieve import get_retriever   # doctest: +SKIP
+    >>> demo = build_app(Answerer(get_retriever("index")))                     # doctest: +SKIP
+    >>> launch(demo, host="127.0.0.1", port=7860)                              # doctest: +SKIP
+
+The UI: a chat whose answers come in the question's language with ``[n]`` citations (each a
+link that opens its source), a sources panel (report title, year, section, the passage with
+the cited sentence in ``<mark>`` and its figures marked), a figures table, a bar chart when
+the answer compares years, filters (report year, number of passages), bilingual examples and
+the answer's JSON as a download.
+
+The API: ``POST /ask`` (``api_name="ask"``) takes ``question`` and an optional ``year``
+(``""``, ``None`` or ``"All"`` = every report; ``2021`` or ``"2021"`` = that report) and an
+optional ``k`` (passages, default 5), and returns exactly ``Answer.to_dict()`` — the same
+JSON object as ``qa ask --json``::
+
+    from gradio_client import Client
+    Client("http://127.0.0.1:7860/").predict("2023年高企贷支持了多少家企业？", "", api_name="/ask")
+
+A user error (empty or over-long question, unknown year, bad ``k``) is raised as ``gr.Error``
+with the engine's one-line message, so ``gradio_client`` raises ``AppError`` carrying that
+message; an unexpected failure is logged with its traceback and raised as a short
+``gr.Error`` too. The server keeps serving either way.
+
+Everything the app puts into HTML — questions, answers, report text — is escaped here
+(``html.escape``); the chat additionally escapes Markdown and keeps Gradio's sanitizer on.
+The engine is not guaranteed thread-safe, so every call goes through one lock.
+"""
+from __future__ import annotations
+
+import atexit
+import hashlib
+import html
+import json
+import logging
+import re
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+
+from qa.errors import QAError
+from qa.retrieve import MAX_QUESTION_CHARS
+
+log = logging.getLogger("qa.web")
+
+DEFAULT_K = 5
+MAX_K = 10
+ALL = "All"
+ALL_YEAR_WORDS = {"", "all", "全部", "any", "none", "null"}
+
+EXAMPLES = [
+    "2023年高企贷支持了多少家企业？",
+    "How many PCT applications did Shanghai file in 2023?",
+    "How did Gaoqidai lending change from 2021 to 2023?",
+    "2021年科创助力贷为多少家企业提供了信贷支持？",
+    "2021年和2023年高企贷分别支持了多少家企业？",
+    "What was Shanghai's R&D spending as a share of GDP in 2023?",
+]
+
+EMPTY_HINT = "⚠️ 请输入问题后再发送。 / Please type a question first."
+INTERNAL_ERROR = ("⚠️ 内部错误，已记录；请重试或换个问法。 / "
+                  "Internal error (logged); please try again or rephrase.")
+
+FIGURE_COLUMNS = ["引用 / Cite", "指标 / Metric", "数值 / Value", "单位 / Unit",
+                  "标准化值 / Normalized", "年份 / Year"]
+
+
+def too_long_hint(n: int) -> str:
+    return (f"⚠️ 问题过长（{n} 字符，上限 {MAX_QUESTION_CHARS}），请缩短。 / "
+            f"The question is {n} characters long; the limit is {MAX_QUESTION_CHARS}, please shorten it.")
+
+
+# --- input checks -----------------------------------------------------------------------------
+
+def input_problem(question: object) -> str | None:
+    """The hint to show instead of asking the engine, or None when the question can be sent."""
+    if not isinstance(question, str) or not question.strip():
+        return EMPTY_HINT
+    n = len(question.strip())
+    if n > MAX_QUESTION_CHARS:
+        return too_long_hint(n)
+    return None
+
+
+def parse_year(year: object) -> int | None:
+    """``None``/``""``/``"All"`` → None (every report); ``2021``/``"2021"`` → 2021."""
+    if year is None or isinstance(year, bool):
+        return None
+    if isinstance(year, int):
+        return year
+    if isinstance(year, float) and year.is_integer():
+        return int(year)
+    s = str(year).strip()
+    if s.lower() in ALL_YEAR_WORDS or s == "全部 / All":
+        return None
+    if re.fullmatch(r"\d{4}", s):
+        return int(s)
+    raise QAError(f"year must be a report year such as 2023, or \"All\"; got {s[:40]!r}")
+
+
+def parse_k(k: object) -> int:
+    if k is None or k == "":
+        return DEFAULT_K
+    try:
+        n = int(float(k))
+    except (TypeError, ValueError):
+        raise QAError(f"k must be a whole number from 1 to {MAX_K}; got {str(k)[:40]!r}") from None
+    if not 1 <= n <= MAX_K:
+        raise QAError(f"k must be from 1 to {MAX_K}; got {n}")
+    return n
+
+
+# --- the engine, serialised -------------------------------------------------------------------
+
+class Engine:
+    """The one Answerer of the app, behind a lock (the embedder is not known to be thread-safe)."""
+
+    def __init__(self, answerer: Any) -> None:
+        self.answerer = answerer
+        self._lock = threading.Lock()
+
+    @property
+    def years(self) -> list[int]:
+        try:
+            return list(self.answerer.retriever.index.years)
+        except AttributeError:
+            return [2021, 2023]
+
+    def ask(self, question: str, year: int | None = None, k: int = DEFAULT_K) -> dict:
+        with self._lock:
+            return self.answerer.ask(question, year=year, k=k).to_dict()
+
+
+def warm_up(answerer: Any) -> None:
+    """One throw-away question so the first user does not pay for lazy loading (jieba, caches)."""
+    try:
+        answerer.ask(EXAMPLES[0])
+    except Exception:  # noqa: BLE001 — a failing warm-up must not stop the app; it is logged
+        log.exception("warm-up question failed")
+
+
+# --- escaping ---------------------------------------------------------------------------------
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$:])")
+_CITE_MARK = re.compile(r"\\\[(\d{1,3})\\\]")
+
+
+def md_text(text: str) -> str:
+    """Text for a Markdown renderer that must show it literally: HTML-escaped (no tag or
+    entity survives), then every Markdown/LaTeX special character backslash-escaped."""
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
+
+
+def chat_answer_markdown(answer: dict) -> str:
+    """The assistant message: the answer text shown literally, ``[n]`` as links to the source."""
+    body = md_text(answer.get("answer", ""))
+    body = _CITE_MARK.sub(lambda m: f'<a href="#cite-{m.group(1)}" class="qa-cite-ref">[{m.group(1)}]</a>', body)
+    lines = [body]
+    cites = answer.get("citations") or []
+    if cites:
+        refs = "<br>".join(
+            f'<a href="#cite-{int(c["n"])}" class="qa-cite-ref">[{int(c["n"])}]</a> '
+            f'{html.escape(str(c.get("title", "")))} · {html.escape(str(c.get("section", "")).split(" › ")[0])}'
+            for c in cites)
+        lines.append(f"<sub>{refs}</sub>")
+    return "\n\n".join(lines)
+
+
+# --- sources panel ----------------------------------------------------------------------------
+
+def _clean_map(text: str) -> tuple[str, list[int], list[bool]]:
+    """Drop ``**`` bold markers: (clean text, raw offset → clean offset, bold flag per clean char)."""
+    clean: list[str] = []
+    bold_flags: list[bool] = []
+    raw_to_clean = [0] * (len(text) + 1)
+    bold, i = False, 0
+    while i < len(text):
+        if text.startswith("**", i):
+            raw_to_clean[i] = raw_to_clean[i + 1] = len(clean)
+            bold = not bold
+            i += 2
+            continue
+        raw_to_clean[i] = len(clean)
+        clean.append(text[i])
+        bold_flags.append(bold)
+        i += 1
+    raw_to_clean[len(text)] = len(clean)
+    return "".join(clean), raw_to_clean, bold_flags
+
+
+def render_passage(text: str, quote: str | None = None, figures: list[tuple[int, int]] | None = None,
+                   quote_start: int | None = None) -> str:
+    """A passage as safe HTML: the quote in ``<mark>``, figure spans in ``<span class="qa-fig">``,
+    ``**bold**`` markers as ``<strong>``. Spans are raw offsets into ``text``; anything else
+    in the text is escaped."""
+    clean, r2c, bold = _clean_map(text)
+    n = len(clean)
+    quote_flags = [False] * n
+    fig_flags = [False] * n
+    if quote:
+        qs = quote_start if quote_start is not None else text.find(quote)
+        if qs < 0 or text[qs:qs + len(quote)] != quote:
+            qs = text.find(quote)
+        if qs >= 0:
+            for j in range(r2c[qs], r2c[qs + len(quote)]):
+                quote_flags[j] = True
+        else:  # the quote without markup may still be found in the clean text
+            cq = clean.find(quote.replace("**", ""))
+            if cq >= 0:
+                for j in range(cq, cq + len(quote.replace("**", ""))):
+                    quote_flags[j] = True
+    for s, e in figures or []:
+        if 0 <= s < e <= len(text):
+            for j in range(r2c[s], r2c[e]):
+                fig_flags[j] = True
+    order = ("mark", "fig", "strong")
+    opening = {"mark": '<mark class="qa-quote">', "fig": '<span class="qa-fig">', "strong": "<strong>"}
+    closing = {"mark": "</mark>", "fig": "</span>", "strong": "</strong>"}
+    out: list[str] = []
+    stack: list[str] = []
+    i = 0
+    while i < n:
+        state = (quote_flags[i], fig_flags[i], bold[i])
+        j = i + 1
+        while j < n and (quote_flags[j], fig_flags[j], bold[j]) == state:
+            j += 1
+        want = [t for t, on in zip(order, state) if on]
+        common = 0
+        while common < min(len(stack), len(want)) and stack[common] == want[common]:
+            common += 1
+        while len(stack) > common:
+            out.append(closing[stack.pop()])
+        for t in want[common:]:
+            out.append(opening[t])
+            stack.append(t)
+        out.append(html.escape(clean[i:j]))
+        i = j
+    while stack:
+        out.append(closing[stack.pop()])
+    return "".join(out)
+
+
+def _figure_spans(text: str, passage_start: int | None, figs: list[dict]) -> list[tuple[int, int]]:
+    """Raw spans (offsets into ``text``) of the figures; document offsets first, text search second."""
+    spans = []
+    clean, _, _ = _clean_map(text)
+    for f in figs:
+        ftext = str(f.get("text") or "")
+        s = e = None
+        if passage_start is not None and isinstance(f.get("start"), int) and isinstance(f.get("end"), int):
+            s, e = f["start"] - passage_start, f["end"] - passage_start
+            if not (0 <= s < e <= len(text)) or text[s:e].replace("**", "") != ftext:
+                s = None
+        if s is None and ftext:
+            pos = text.find(ftext)
+            if pos >= 0:
+                s, e = pos, pos + len(ftext)
+        if s is not None:
+            spans.append((s, e))
+    return spans
+
+
+def _citation_html(c: dict, figs: list[dict]) -> str:
+    text = str(c.get("text") or "")
+    quote = str(c.get("quote") or "")
+    qoff = text.find(quote) if quote else -1
+    passage_start = c["start"] - qoff if qoff >= 0 and isinstance(c.get("start"), int) else None
+    body = render_passage(text, quote, _figure_spans(text, passage_start, figs), qoff if qoff >= 0 else None)
+    n = int(c["n"])
+    e = html.escape
+    return (
+        f'<details class="qa-source" id="cite-{n}" data-n="{n}">'
+        f'<summary><span class="qa-n">[{n}]</span> <span class="qa-title">{e(str(c.get("title", "")))}</span>'
+        f' <span class="qa-year">{e(str(c.get("year", "")))}</span>'
+        f'<span class="qa-section">{e(str(c.get("section", "")))}</span></summary>'
+        f'<div class="qa-passage">{body}</div>'
+        f'<div class="qa-meta">{e(str(c.get("doc_id", "")))} · {e(str(c.get("passage_id", "")))}'
+        f' · chars {e(str(c.get("start", "")))}–{e(str(c.get("end", "")))}</div>'
+        f"</details>"
+    )
+
+
+def _passage_html(p: dict) -> str:
+    e = html.escape
+    rank = int(p.get("rank", 0))
+    return (
+        f'<details class="qa-source qa-closest" id="passage-{rank}">'
+        f'<summary><span class="qa-n">#{rank}</span> <span class="qa-title">{e(str(p.get("doc_id", "")))}</span>'
+        f' <span class="qa-year">{e(str(p.get("year", "")))}</span>'
+        f'<span class="qa-section">{e(str(p.get("section", "")))}</span></summary>'
+        f'<div class="qa-passage">{render_passage(str(p.get("text") or ""))}</div>'
+        f"</details>"
+    )
+
+
+SOURCES_EMPTY = ('<div class="qa-sources-empty">提问后，这里显示引用的报告原文。<br>'
+                 "Ask a question to see the cited report passages here.</div>")
+
+
+def render_sources(answer: dict | None) -> str:
+    """The sources panel: one ``<details id="cite-n">`` per citation; the closest passages
+    when the reports do not answer."""
+    if not answer:
+        return SOURCES_EMPTY
+    cites = answer.get("citations") or []
+    figs = answer.get("figures") or []
+    if cites:
+        parts = [_citation_html(c, [f for f in figs if f.get("citation") == c.get("n")]) for c in cites]
+        return '<div class="qa-sources">' + "".join(parts) + "</div>"
+    passages = answer.get("passages") or []
+    if passages:
+        head = ('<div class="qa-sources-note">无可引用的答案；最接近的段落： / '
+                "No citable answer; the closest passages:</div>")
+        return '<div class="qa-sources">' + head + "".join(_passage_html(p) for p in passages) + "</div>"
+    return '<div class="qa-sources-empty">无来源 / No sources</div>'
+
+
+# --- figures table and chart ------------------------------------------------------------------
+
+def fmt_number(x: object) -> str:
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        return "" if x is None else str(x)
+    if float(x).is_integer():
+        return f"{int(x):,}"
+    return f"{x:,.4f}".rstrip("0").rstrip(".")
+
+
+def figures_frame(answer: dict | None) -> pd.DataFrame:
+    """metric, value, unit, normalized value, year, citation — plus computed comparison rows."""
+    rows = []
+    for f in (answer or {}).get("figures") or []:
+        rows.append([f"[{f.get('citation')}]", str(f.get("metric") or ""), fmt_number(f.get("value")),
+                     str(f.get("unit") or ""),
+                     f"{fmt_number(f.get('normalized_value'))} {f.get('base_unit') or ''}".strip(),
+                     str(f.get("year") or "")])
+    for c in (answer or {}).get("computed") or []:
+        refs = "".join(f"[{i}]" for i in c.get("inputs", []))
+        years = f"{c.get('from_year')}→{c.get('to_year')}"
+        if c.get("op") == "ratio":
+            rows.append([refs, "（计算）倍数 / computed ratio", fmt_number(c.get("value")), "×", "", years])
+        else:
+            unit = c.get("base_unit") or ""
+            rows.append([refs, "（计算）差值 / computed difference", fmt_number(c.get("value")), unit,
+                         f"{fmt_number(c.get('value'))} {unit}".strip(), years])
+    return pd.DataFrame(rows, columns=FIGURE_COLUMNS)
+
+
+_SCALES = {"元": (1e8, "亿元 / 100 million yuan")}
+
+
+def chart_frame(answer: dict | None) -> tuple[pd.DataFrame | None, str]:
+    """(data, y-axis title) for the bar chart when the answer compares years, else (None, "")."""
+    if not answer:
+        return None, ""
+    figs = answer.get("figures") or []
+    picked: list[dict] = []
+    computed = answer.get("computed") or []
+    diff = next((c for c in computed if c.get("op") == "difference"), None)
+    if diff:
+        base = diff.get("base_unit")
+        for n in diff.get("inputs", []):
+            f = next((f for f in figs if f.get("citation") == n and (base is None or f.get("base_unit") == base)), None)
+            if f:
+                picked.append(f)
+    else:
+        # several years of the same kind of figure: the leading figure of each cited year
+        by_year: dict[object, dict] = {}
+        for f in figs:
+            by_year.setdefault(f.get("year"), f)
+        if len(by_year) >= 2 and len({(f.get("kind"), f.get("base_unit")) for f in by_year.values()}) == 1:
+            picked = list(by_year.values())
+    if len(picked) < 2 or any(not isinstance(f.get("normalized_value"), (int, float)) for f in picked):
+        return None, ""
+    base = picked[0].get("base_unit") or ""
+    scale, title = _SCALES.get(base, (1.0, base))
+    rows = [{"label": f"{f.get('year')} [{f.get('citation')}]", "value": f["normalized_value"] / scale,
+             "year": str(f.get("year"))} for f in picked]
+    return pd.DataFrame(rows), title
+
+
+# --- the JSON download ------------------------------------------------------------------------
+
+@dataclass
+class Downloads:
+    """Answers as JSON files for the download button, in one temp folder that keeps at most
+    ``keep`` files (Gradio serves its own copy of each, cleaned by ``delete_cache``)."""
+
+    folder: Path
+    keep: int = 200
+
+    def write(self, answer: dict) -> str:
+        data = json.dumps(answer, ensure_ascii=False, indent=2)
+        name = f"qa-answer-{hashlib.sha1(data.encode('utf-8')).hexdigest()[:12]}.json"
+        path = self.folder / name
+        if not path.exists():
+            path.write_text(data, encoding="utf-8")
+            self._prune()
+        return str(path)
+
+    def _prune(self) -> None:
+        files = sorted(self.folder.glob("qa-answer-*.json"), key=lambda p: p.stat().st_mtime)
+        for old in files[: max(0, len(files) - self.keep)]:
+            old.unlink(missing_ok=True)
+
+
+# --- the app ----------------------------------------------------------------------------------
+
+CSS = """
+.gradio-container { max-width: 1400px !important; }
+#qa-title h1 { margin-bottom: 0; }
+#qa-title p { color: var(--body-text-color-subdued); margin-top: 4px; }
+#qa-hint, #qa-hint * { color: #b45309 !important; font-weight: 600; }
+#qa-ask-row { align-items: flex-end; }
+#qa-send { min-height: 44px; margin-bottom: 2px; }
+.qa-sources { display: flex; flex-direction: column; gap: 8px; }
+.qa-sources-empty, .qa-sources-note { color: var(--body-text-color-subdued); font-size: 0.92em; padding: 6px 2px; }
+.qa-source { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 6px 10px;
+             background: var(--background-fill-secondary); }
+.qa-source[open] { background: var(--background-fill-primary); box-shadow: 0 1px 3px rgba(0,0,0,.08); }
+.qa-source summary { cursor: pointer; line-height: 1.5; }
+.qa-n { font-weight: 700; color: var(--color-accent); }
+.qa-title { font-weight: 600; }
+.qa-year { display: inline-block; font-size: 0.8em; padding: 0 6px; border-radius: 9px;
+           background: var(--color-accent-soft); margin-left: 4px; }
+.qa-section { display: block; font-size: 0.84em; color: var(--body-text-color-subdued); margin-left: 1.6em; }
+.qa-passage { margin: 8px 0 4px; line-height: 1.7; white-space: pre-wrap; }
+.qa-passage mark.qa-quote { background: #fff3a3; color: inherit; padding: 1px 0; border-radius: 2px; }
+.qa-passage .qa-fig { font-weight: 700; color: #0b5cad; border-bottom: 2px solid #0b5cad; }
+.dark .qa-passage mark.qa-quote { background: #6b5d00; }
+.dark .qa-passage .qa-fig { color: #8cc4ff; border-color: #8cc4ff; }
+.qa-meta { font-size: 0.75em; color: var(--body-text-color-subdued); }
+a.qa-cite-ref { text-decoration: none; font-weight: 600; }
+#qa-figures table, #qa-figures td, #qa-figures th { font-family: var(--font); }
+"""
+
+# [n] links in the chat: open the matching <details id="cite-n"> in the sources panel and
+# scroll to it, instead of following the link (capture phase, before Gradio's own handler).
+HEAD = """
+<script>
+document.addEventListener('click', function (ev) {
+  var a = ev.target && ev.target.closest ? ev.target.closest('a[href^="#cite-"]') : null;
+  if (!a) return;
+  var d = document.getElementById(a.getAttribute('href').slice(1));
+  if (!d) return;
+  ev.preventDefault(); ev.stopPropagation();
+  d.open = true;
+  d.scrollIntoView({behavior: 'smooth', block: 'center'});
+}, true);
+</script>
+"""
+
+
+def theme() -> gr.themes.Base:
+    # local and system fonts only: the app works with no network
+    return gr.themes.Soft(primary_hue="blue", neutral_hue="slate",
+                          font=["system-ui", "WenQuanYi Micro Hei", "Noto Sans CJK SC", "sans-serif"],
+                          font_mono=["ui-monospace", "monospace"])
+
+
+def launch_options() -> dict:
+    """What Gradio 6 takes at launch() rather than in Blocks(): theme, CSS, head script."""
+    return {"theme": theme(), "css": CSS, "head": HEAD}
+
+
+class WebApp:
+    """The event handlers of the app, kept apart from the layout so they can be tested
+    without a server. One instance (one Engine, one lock) serves every session."""
+
+    def __init__(self, answerer: Any, download_dir: str | Path | None = None) -> None:
+        self.engine = Engine(answerer)
+        if download_dir is None:
+            download_dir = tempfile.mkdtemp(prefix="qa-web-")
+            atexit.register(shutil.rmtree, download_dir, ignore_errors=True)
+        self.downloads = Downloads(Path(download_dir))
+        self.downloads.folder.mkdir(parents=True, exist_ok=True)
+
+    @staticmethod
+    def _cleared(history: list) -> tuple:
+        return (history, "", gr.Markdown("", visible=False), render_sources(None), figures_frame(None),
+                gr.BarPlot(visible=False), gr.DownloadButton(visible=False))
+
+    def respond(self, question: str, history: list | None, year: str = ALL, k: float = DEFAULT_K) -> tuple:
+        """One chat turn → (chat, question box, hint, sources, figures, chart, download).
+
+        An empty or over-long question only shows the hint: nothing reaches the engine."""
+        history = list(history or [])
+        problem = input_problem(question)
+        if problem:
+            return (gr.skip(), gr.skip(), gr.Markdown(problem, visible=True),
+                    gr.skip(), gr.skip(), gr.skip(), gr.skip())
+        question = question.strip()
+        history.append({"role": "user", "content": md_text(question)})
+        try:
+            answer = self.engine.ask(question, parse_year(year), parse_k(k))
+        except QAError as exc:
+            history.append({"role": "assistant", "content": "⚠️ " + md_text(str(exc))})
+            return self._cleared(history)
+        except Exception:  # noqa: BLE001 — log it, tell the user briefly, keep serving
+            log.exception("internal error answering %r", question[:200])
+            history.append({"role": "assistant", "content": INTERNAL_ERROR})
+            return self._cleared(history)
+        history.append({"role": "assistant", "content": chat_answer_markdown(answer)})
+        data, y_title = chart_frame(answer)
+        chart = (gr.BarPlot(value=data, visible=True, y_title=y_title) if data is not None
+                 else gr.BarPlot(visible=False))
+        return (history, "", gr.Markdown("", visible=False), render_sources(answer),
+                figures_frame(answer), chart,
+                gr.DownloadButton(value=self.downloads.write(answer), visible=True))
+
+    def clear(self) -> tuple:
+        return self._cleared([])
+
+    def api_ask(self, question: str, year: str | None = None, k: int = DEFAULT_K) -> dict:
+        """Answer a question; returns the same JSON object as `qa ask --json`.
+
+        question: the question, in Chinese or English (at most 2000 characters).
+        year: a report year (2021, 2023) or "" / "All" (default) for every report.
+        k: passages to retrieve, 1-10 (default 5).
+        Errors (empty or too long question, unknown year) are raised as gr.Error with a one-line message.
+        """
+        try:
+            return self.engine.ask(question, parse_year(year), parse_k(k))
+        except QAError as exc:
+            raise gr.Error(str(exc)) from None
+        except Exception as exc:  # noqa: BLE001
+            log.exception("internal error answering %r via the API", str(question)[:200])
+            raise gr.Error(f"internal error ({type(exc).__name__}); see the server log") from None
+
+
+def build_app(answerer: Any, *, download_dir: str | Path | None = None) -> gr.Blocks:
+    """The Gradio Blocks app over ``answerer`` (built once, shared by every session)."""
+    web = WebApp(answerer, download_dir)
+    year_choices = [("全部 / All", ALL)] + [(str(y), str(y)) for y in web.engine.years]
+
+    def ask(question: str, year: str | None = None, k: int = DEFAULT_K) -> dict:
+        return web.api_ask(question, year, k)
+
+    ask.__doc__ = WebApp.api_ask.__doc__
+
+    with gr.Blocks(title="上海科技进步报告问答 / Shanghai S&T Report Q&A", analytics_enabled=False,
+                   delete_cache=(3600, 3600)) as demo:
+        gr.Markdown(
+            "# 上海科技进步报告问答 · Shanghai S&T Progress Reports Q&A\n"
+            "用中文或英文提问，答案附带原文引用与数据（2021、2023 年报告）。 "
+            "Ask in Chinese or English; answers cite the 2021 and 2023 reports, figures included.",
+            elem_id="qa-title")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=7):
+                chatbot = gr.Chatbot(
+                    label="对话 / Chat", elem_id="qa-chat", height=460, layout="bubble",
+                    sanitize_html=True, allow_tags=False, render_markdown=True, line_breaks=True,
+                    latex_delimiters=[], feedback_options=None, buttons=[],
+                    placeholder="**提问 / Ask** — 例如 e.g. 2023年高企贷支持了多少家企业？")
+                with gr.Row(equal_height=False, elem_id="qa-ask-row"):
+                    question = gr.Textbox(
+                        label="提问 / Ask", elem_id="qa-question", scale=6, lines=1, max_lines=4,
+                        placeholder="输入问题，回车发送 / Type a question, press Enter",
+                        autofocus=True)
+                    send = gr.Button("发送 / Send", variant="primary", elem_id="qa-send", scale=1,
+                                     min_width=150)
+                hint = gr.Markdown("", visible=False, elem_id="qa-hint")
+                examples = gr.Examples(EXAMPLES, inputs=[question], label="示例问题 / Examples",
+                                       examples_per_page=len(EXAMPLES), elem_id="qa-examples",
+                                       api_visibility="private")
+                figures = gr.Dataframe(figures_frame(None), label="数据 / Figures", elem_id="qa-figures",
+                                       interactive=False, wrap=True, max_height=320,
+                                       column_widths=["8%", "28%", "14%", "8%", "26%", "16%"])
+            with gr.Column(scale=5):
+                with gr.Group():
+                    year = gr.Radio(year_choices, value=ALL, label="报告年份 / Report year",
+                                    elem_id="qa-year")
+                    k = gr.Slider(1, MAX_K, value=DEFAULT_K, step=1, label="检索段落数 / Passages retrieved",
+                                  elem_id="qa-k")
+                gr.Markdown("#### 来源（当前回答）/ Sources of the latest answer", elem_id="qa-sources-title")
+                sources = gr.HTML(SOURCES_EMPTY, elem_id="qa-sources", max_height=520, padding=False)
+                with gr.Row():
+                    download = gr.DownloadButton("下载 JSON / Download JSON", visible=False,
+                                                 elem_id="qa-download", size="sm")
+                    clear_btn = gr.Button("清空 / Clear", size="sm", elem_id="qa-clear")
+                chart = gr.BarPlot(None, x="label", y="value", label="对比 / Comparison",
+                                   x_title="年份 / Year", sort="x", visible=False, elem_id="qa-chart",
+                                   y_lim=[0, None])
+
+        outputs = [chatbot, question, hint, sources, figures, chart, download]
+        inputs = [question, chatbot, year, k]
+        question.submit(web.respond, inputs, outputs, api_visibility="private")
+        send.click(web.respond, inputs, outputs, api_visibility="private")
+        examples.load_input_event.then(web.respond, inputs, outputs, api_visibility="private")
+        clear_btn.click(web.clear, None, outputs, api_visibility="private")
+        gr.api(ask, api_name="ask")
+    demo.queue(default_concurrency_limit=4)
+    return demo
+
+
+def launch(demo: gr.Blocks, *, host: str = "127.0.0.1", port: int | None = 7860, share: bool = False,
+           prevent_thread_lock: bool = False, quiet: bool = False):
+    """Start the server (Gradio 6: theme/CSS/head go to launch()); returns (app, local_url, share_url)."""
+    return demo.launch(server_name=host, server_port=port, share=share, ssr_mode=False,
+                       prevent_thread_lock=prevent_thread_lock, quiet=quiet, show_error=False,
+                       footer_links=["api"], **launch_options())

