@@ -21,19 +21,25 @@ index: install
 	$(BIN)/qa index --if-needed
 
 run: index
-	@if [ -f app.py ] && $(BIN)/python -c "import qa.web" 2>/dev/null; then \
-		$(BIN)/python app.py --host $(HOST) --port $(PORT); \
-	else \
-		$(BIN)/qa ask "2023年高企贷支持了多少家企业？" ; \
-		$(BIN)/qa ask "How many PCT applications did Shanghai file in 2023?" ; \
-	fi
+	$(BIN)/python app.py --host $(HOST) --port $(PORT)
 
-test: install
+CHROMIUM := /usr/bin/chromium
+SUDO     := $(if $(filter 0,$(shell id -u)),,sudo)
+
+test: install $(CHROMIUM)
 	$(BIN)/python -m pytest -q
+
+# Debian chromium for tests/test_browser.py (+ a small CJK font so screenshots show Chinese);
+# `playwright install` cannot download browsers here
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	$(SUDO) apt-get install -y -qq chromium fonts-wqy-microhei
 
 bench: index
 	$(BIN)/python benchmarks/retrieval_gold.py
 	$(BIN)/python benchmarks/speed.py
+	$(BIN)/qa eval eval/gold.jsonl --out eval/report.md
+	$(BIN)/python benchmarks/load.py
 
 clean:
 	rm -rf $(VENV) index .pytest_cache
