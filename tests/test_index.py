@@ -13,7 +13,7 @@ quiet = {"log": lambda m: None}
 
 def test_files_and_manifest(fake_index):
     names = sorted(p.name for p in fake_index.iterdir())
-    assert names == ["bm25", "dense.faiss", "embeddings.npy", "figures.jsonl", "manifest.json", "passages.jsonl"]
+    assert names == ["bm25", "dense.faiss", "embeddings.npy", "figures.jsonl", "manifest.json", "passages.jsonl", "sentence_owner.npy", "sentences.npy"]
     assert (fake_index / "bm25" / "params.index.json").is_file()
     m = json.loads((fake_index / "manifest.json").read_text(encoding="utf-8"))
     assert m["format_version"] == qindex.FORMAT_VERSION
@@ -42,7 +42,7 @@ def test_missing_index(tmp_path):
 
 def test_unchanged_passages_are_not_re_embedded(corpus_copy, tmp_path):
     a = build_index(corpus_copy, tmp_path / "ix", "fake", **quiet)
-    assert a.manifest["counts"]["embedded"] == a.manifest["counts"]["passages"]
+    assert a.manifest["counts"]["embedded"] == a.manifest["counts"]["passages"] + a.manifest["counts"]["sentence_vectors"]
     path = corpus_copy / "shanghai-st-progress-2023-ch7.txt"
     path.write_text(path.read_text(encoding="utf-8") + "\n\n7.3 新增章节\n\n全年新增企业**12家**。\n", encoding="utf-8")
     b = build_index(corpus_copy, tmp_path / "ix", "fake", **quiet)
@@ -83,7 +83,7 @@ def test_format_version_is_checked(corpus_copy, tmp_path):
     m = json.loads(mpath.read_text(encoding="utf-8"))
     m["format_version"] = 999
     mpath.write_text(json.dumps(m), encoding="utf-8")
-    with pytest.raises(IndexStaleError, match="format 999, this qa reads 1; rebuild"):
+    with pytest.raises(IndexStaleError, match="format 999, this qa reads 2; rebuild"):
         load_index(tmp_path / "ix")
     ensure_index(tmp_path / "ix", corpus_copy, **quiet)  # rebuilds
     assert load_index(tmp_path / "ix").manifest["format_version"] == qindex.FORMAT_VERSION

@@ -154,7 +154,7 @@ def candidates(q: Query, hits: list[Hit], figures: dict[str, list[Figure]]) -> l
     out: list[Candidate] = []
     for hit in hits:
         p = hit.passage
-        figs = [f for f in figures.get(p.id, []) if f.kind not in NON_ANSWER_KINDS]
+        figs = [f for f in figures.get(p.id, []) if f.kind not in NON_ANSWER_KINDS or f.kind in q.kinds]
         section = p.section
         passage_cov = _coverage(q.terms, p.clean_text + section)
         for sent in p.sentences or ((p.start, p.end),):
@@ -241,7 +241,18 @@ def _pick_block(q: Query, cands: list[Candidate]) -> Block | None:
                 continue
             if c.score >= best.score - 0.9 or (q.kinds and c.figure.kind in q.kinds and c.figure.kind != best.figure.kind):
                 figs.append(c.figure)
-    confidence = best.coverage + (0.15 if best.figure is not None and q.kinds and best.figure.kind in q.kinds else 0.0)
+    confidence = best.coverage
+    key = [t for t, w in q.terms.items() if w >= 2.0]  # the question's most specific terms
+    p = best.hit.passage
+    if key and not any(t in p.clean_text or t in p.section for t in key):
+        confidence -= 0.25  # e.g. a metric only the other year's report gives
+    if q.kinds:  # a figure was asked for: the evidence must hold one of that kind
+        if best.figure is None:
+            confidence -= 0.3
+        elif best.figure.kind in q.kinds:
+            confidence += 0.15
+        else:
+            confidence -= 0.15
     return Block(best.hit.passage.year, best.hit, best.sentence, figs, confidence)
 
 
@@ -274,7 +285,7 @@ class Answerer:
             if block:
                 blocks.append(block)
         if years == [None] and blocks:
-            # a metric reported in both years: give each year, each cited
+            # no year asked: a metric reported in several years is given for each, each cited
             first = blocks[0]
             for other in known:
                 if other == first.year:
@@ -283,20 +294,20 @@ class Answerer:
                 block = _pick_block(q, candidates(q, hits, self.figures))
                 if block and self._same_metric(q, first, block):
                     blocks.append(block)
-                    all_hits += hits
+                    all_hits += [h for h in hits if h not in all_hits]
         blocks.sort(key=lambda b: b.year)
         return blocks, all_hits
 
     def _same_metric(self, q: Query, a: Block, b: Block) -> bool:
-        """Whether block b reports the same thing as block a for another year."""
-        if b.confidence < self.min_confidence or b.confidence < 0.8 * a.confidence:
+        """Whether block b reports the same thing as block a, for another year."""
+        if b.confidence < max(self.min_confidence, 0.85 * a.confidence):
             return False
         if q.compare:
             return True
         if not a.figures or not b.figures:
             return False
         fa, fb = a.figures[0], b.figures[0]
-        return fa.kind == fb.kind and fa.base_unit == fb.base_unit and b.confidence >= 0.75
+        return fa.kind == fb.kind and fa.base_unit == fb.base_unit
 
     def ask(self, question: str, *, year: int | None = None, k: int = 5) -> Answer:
         t0 = time.perf_counter()
@@ -327,13 +338,17 @@ class Answerer:
                         p.text[s - p.start : e - p.start], s, e)
 
     def _compose(self, q: Query, blocks: list[Block], hits: list[Hit]) -> Answer:
-        citations, figures, parts = [], [], []
+        citations, parts = [], []
+        leads = [(n, f) for n, b in enumerate(blocks, start=1) for f in self._lead(q, b)]
+        rest = [(n, f) for n, b in enumerate(blocks, start=1) for f in b.figures if (n, f) not in leads]
+        figures = [_figure_dict(f, n) for n, f in leads + rest]  # the answer's own figures first
         for n, b in enumerate(blocks, start=1):
             citations.append(self._citation(n, b, q.lang))
-            figures += [_figure_dict(f, n) for f in b.figures]
             clause = _clause_for(b.hit.passage, b.sentence, b.figures)
             if q.lang == "zh":
-                parts.append(f"据{b.year}年报告：{clause}[{n}]")
+                lead = "、".join(render_zh(f) for f in self._lead(q, b))
+                parts.append(f"{b.year}年：{lead}。原文：{clause}[{n}]" if lead
+                             else f"据{b.year}年报告：{clause}[{n}]")
             else:
                 parts.append(self._english_part(b, n, clause))
         computed = self._comparison(q, blocks) if len(blocks) >= 2 else []
@@ -345,7 +360,18 @@ class Answerer:
         answer = Answer(q.text, q.lang, True, text, figures, citations,
                         [_hit_dict(h) for h in hits[: max(5, len(blocks))]], computed,
                         figure_objs=[f for b in blocks for f in b.figures])
-        return ground(answer)
+        return ground(answer, self.glossary)
+
+    @staticmethod
+    def _lead(q: Query, b: Block) -> list[Figure]:
+        """The figures the answer leads with: the best one, plus others of another asked kind."""
+        if not b.figures:
+            return []
+        lead = [b.figures[0]]
+        for f in b.figures[1:]:
+            if f.kind in q.kinds and f.kind not in {x.kind for x in lead}:
+                lead.append(f)
+        return lead
 
     def _english_part(self, b: Block, n: int, clause: str) -> str:
         if b.figures:
@@ -436,7 +462,7 @@ def _num_key(s: str) -> str:
     return s.rstrip("0").rstrip(".") if "." in s else s
 
 
-def ungrounded_numbers(answer: Answer) -> list[str]:
+def ungrounded_numbers(answer: Answer, glossary: Glossary | None = None) -> list[str]:
     """Numbers in the answer text that no cited passage, figure or computed value supports.
 
     Citation markers ``[n]`` and the citations' years are allowed; everything else must
@@ -446,6 +472,9 @@ def ungrounded_numbers(answer: Answer) -> list[str]:
     for c in answer.citations:
         allowed |= {_num_key(m) for m in _NUM.findall(strip_markup(c.text))}
         allowed.add(str(c.year))
+        for term in (glossary.zh_terms_in(strip_markup(c.text)) if glossary else []):
+            # English names of cited terms may hold numbers: 每万人口 → per 10,000 population
+            allowed |= {_num_key(m) for m in _NUM.findall(glossary.en_for(term) or "")}
     for f in answer.figure_objs:
         for rendered in (render_en(f), _figure_en(f), render_zh(f), f.text):
             allowed |= {_num_key(m) for m in _NUM.findall(rendered)}
@@ -457,10 +486,10 @@ def ungrounded_numbers(answer: Answer) -> list[str]:
     return [m for m in _NUM.findall(text) if _num_key(m) not in allowed]
 
 
-def ground(answer: Answer) -> Answer:
+def ground(answer: Answer, glossary: Glossary | None = None) -> Answer:
     """Refuse to ship an answer with an unsupported number: downgrade it to the verbatim
     cited sentences (which are grounded by construction)."""
-    bad = ungrounded_numbers(answer)
+    bad = ungrounded_numbers(answer, glossary)
     if not bad:
         return answer
     quotes = "\n".join(f"“{strip_markup(c.quote)}”[{c.n}]" for c in answer.citations)

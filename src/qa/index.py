@@ -34,10 +34,10 @@ from qa import __version__
 from qa.corpus import corpus_fingerprint, load_corpus
 from qa.embed import Embedder, get_embedder, spec_for_id
 from qa.errors import IndexCorruptError, IndexMissingError, IndexStaleError, QAError
-from qa.passages import PARSER_VERSION, Passage, parse_corpus, search_text
+from qa.passages import PARSER_VERSION, Passage, parse_corpus, search_text, strip_markup
 from qa.tokenize import DEFAULT_USERDICT, tokenize
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: sentence vectors, BM25 tokens with character bigrams
 HNSW_THRESHOLD = 20_000  # passages; below it exact search is both faster and exact
 EMBED_BATCH = 16
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,6 +54,8 @@ class Index:
     dense: Any  # faiss.Index
     bm25: Any  # bm25s.BM25
     figures: dict[str, list] = field(default_factory=dict)  # passage id -> [Figure]
+    # (vectors (m, dim), owning passage position (m,)) for passages of 2+ sentences
+    sentence_vectors: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def years(self) -> list[int]:
@@ -80,12 +82,26 @@ def _progress(total: int, desc: str):
                 disable=not sys.stderr.isatty() or total == 0)
 
 
-def _embed(passages: list[Passage], embedder: Embedder, reuse: dict[str, np.ndarray]) -> tuple[np.ndarray, int]:
-    """Vectors for every passage, reusing ``reuse[text_hash]``; returns (vectors, n_embedded)."""
-    texts = [search_text(p) for p in passages]
+def sentence_texts(passages: list[Passage]) -> tuple[list[str], np.ndarray]:
+    """Texts to embed per sentence (section path + sentence) of every passage with more than
+    one sentence, and the passage position each belongs to (see Retriever.dense_scores)."""
+    texts, owner = [], []
+    for i, p in enumerate(passages):
+        if len(p.sentences) > 1:
+            head = search_text(p).split("\n", 1)[0]
+            texts += [f"{head}\n{strip_markup(t)}" for t in p.sentence_texts()]
+            owner += [i] * len(p.sentences)
+    return texts, np.asarray(owner, dtype=np.int64)
+
+
+def _embed(passages: list[Passage], embedder: Embedder, reuse: dict[str, np.ndarray],
+           texts: list[str] | None = None) -> tuple[np.ndarray, int]:
+    """Vectors for every passage (or the given texts), reusing ``reuse[text_hash]``;
+    returns (vectors, n_embedded)."""
+    texts = texts if texts is not None else [search_text(p) for p in passages]
     keys = [text_hash(t) for t in texts]
     todo = [i for i, k in enumerate(keys) if k not in reuse]
-    out = np.zeros((len(passages), embedder.dim), dtype=np.float32)
+    out = np.zeros((len(texts), embedder.dim), dtype=np.float32)
     for i, k in enumerate(keys):
         if k in reuse:
             out[i] = reuse[k]
@@ -128,7 +144,12 @@ def _old_vectors(index_dir: Path, embedder_id: str) -> dict[str, np.ndarray]:
         return {}
     if old.embedder_id != embedder_id:
         return {}
-    return {text_hash(search_text(p)): old.vectors[i] for i, p in enumerate(old.passages)}
+    out = {text_hash(search_text(p)): old.vectors[i] for i, p in enumerate(old.passages)}
+    if old.sentence_vectors is not None:
+        texts, _ = sentence_texts(old.passages)
+        if len(texts) == len(old.sentence_vectors[0]):
+            out.update({text_hash(t): old.sentence_vectors[0][i] for i, t in enumerate(texts)})
+    return out
 
 
 def _extract_figures(passages: list[Passage]) -> dict[str, list]:
@@ -156,6 +177,8 @@ def index_passages(
     """
     emb = get_embedder(embedder) if isinstance(embedder, str) else embedder
     vectors, n_embedded = _embed(passages, emb, reuse or {})
+    s_texts, owner = sentence_texts(passages)
+    s_vectors, s_embedded = _embed(passages, emb, reuse or {}, s_texts)
     dense = _dense_index(vectors, hnsw_threshold)
     bm25 = _bm25_index(passages, userdict)
     figures = _extract_figures(passages) if with_figures else {}
@@ -173,11 +196,13 @@ def index_passages(
         "embedder": {"id": emb.id, "dim": emb.dim, "spec": spec_for_id(emb.id)},
         "documents": documents,
         "dense": {"type": type(dense).__name__, "metric": "inner_product"},
-        "bm25": {"k1": 1.2, "b": 0.75, "tokenizer": "jieba cut_for_search + userdict"},
+        "bm25": {"k1": 1.2, "b": 0.75, "tokenizer": "jieba cut_for_search + userdict + character bigrams"},
         "counts": {"documents": len(documents), "passages": len(passages),
                    "embedded": n_embedded, "figures": sum(len(v) for v in figures.values())},
     }
-    return Index(Path(), manifest, passages, vectors, dense, bm25, figures)
+    manifest["counts"]["sentence_vectors"] = len(s_texts)
+    manifest["counts"]["embedded"] += s_embedded
+    return Index(Path(), manifest, passages, vectors, dense, bm25, figures, (s_vectors, owner))
 
 
 def build_index(
@@ -208,8 +233,9 @@ def build_index(
     index.manifest["build_seconds"] = round(time.perf_counter() - t0, 3)
     _write_atomic(index, index_dir)
     counts = index.manifest["counts"]
+    total = counts["passages"] + counts.get("sentence_vectors", 0)
     log(f"indexed {counts['documents']} documents, {counts['passages']} passages "
-        f"({counts['embedded']} embedded, {counts['passages'] - counts['embedded']} reused) "
+        f"({counts['embedded']} of {total} passage/sentence vectors embedded, the rest reused) "
         f"with {emb.id} in {index.manifest['build_seconds']:.2f}s → {index_dir}")
     return index
 
@@ -225,6 +251,9 @@ def _write_files(index: Index, folder: Path) -> None:
             for fig in figs:
                 f.write(json.dumps(fig.to_dict(), ensure_ascii=False) + "\n")
     np.save(folder / "embeddings.npy", index.vectors)
+    if index.sentence_vectors is not None:
+        np.save(folder / "sentences.npy", index.sentence_vectors[0])
+        np.save(folder / "sentence_owner.npy", index.sentence_vectors[1])
     faiss.write_index(index.dense, str(folder / "dense.faiss"))
     index.bm25.save(str(folder / "bm25"))
     # the manifest goes last: a folder without one is never loaded
@@ -291,13 +320,16 @@ def load_index(index_dir: str | Path = DEFAULT_INDEX) -> Index:
         dense = faiss.read_index(str(index_dir / "dense.faiss"))
         bm25 = bm25s.BM25.load(str(index_dir / "bm25"))
         figures = _read_figures(index_dir / "figures.jsonl")
+        sentences = None
+        if (index_dir / "sentences.npy").is_file():
+            sentences = (np.load(index_dir / "sentences.npy"), np.load(index_dir / "sentence_owner.npy"))
     except Exception as exc:  # noqa: BLE001 — any unreadable file means the same fix
         raise IndexCorruptError(
             f"index at '{index_dir}' is damaged ({type(exc).__name__}); rebuild with: qa index"
         ) from None
     if not (len(passages) == len(vectors) == dense.ntotal):
         raise IndexCorruptError(f"index at '{index_dir}' is inconsistent; rebuild with: qa index")
-    return Index(index_dir, manifest, passages, vectors, dense, bm25, figures)
+    return Index(index_dir, manifest, passages, vectors, dense, bm25, figures, sentences)
 
 
 def _read_figures(path: Path) -> dict[str, list]:

@@ -21,21 +21,26 @@ _LATIN_WORD = re.compile(r"[A-Za-z]+")
 
 # (pattern, kind) — kinds are ordered by where their cue appears, except that an explicit
 # question about growth ("增长了多少", "how fast") leads: "余额同比增长多少" asks for growth.
-ZH_GROWTH_FIRST = r"(?:增长|上升|提高|下降|减少)了?多少(?![家个件项人户位次名])|增幅|增速|增长率|同比增长"
+ZH_GROWTH_FIRST = r"(?:增长|上升|提高|下降|减少|涨|增加)了?多少(?![家个件项人户位次名])|增幅|增速|增长率|同比增长|(?:上升|前进|提升|提高)了?几位"
 EN_GROWTH_FIRST = r"\bhow fast\b|\bgrowth rate\b|\bby how much\b|\bgr[oe]w by\b|\bwhat growth\b|\bpercent(?:age)? (?:increase|growth)\b"
 ZH_KIND_CUES = [
     (r"多少(?:家|个|件|项|人|户|位|次|名|所)|几(?:家|个|件|项|人|户|位|次|名)|数量|数目|多少(?:企业|机构|项目)", "count"),
     (r"多少(?:钱|元|亿|万)|金额|规模|额度|资金|总额|多少信贷|融资额|市值|保障|承保|放款|贷款余额|减了多少税|税额|多大", "money"),
     (r"占比|比例|比重|百分之|几成|覆盖.{0,6}多少", "percent"),
-    (r"增长|增幅|增速|同比|上升|下降|提高了多少|变化", "growth"),
-    (r"排名|第几|名次|排第|位列|排在", "rank"),
+    (r"增长|增幅|增速|同比|上升|下降|提高了多少|变化|涨|前进了?几位", "growth"),
+    (r"排名|第几(?!届)|名次|排第|位列|排在", "rank"),
+    (r"第几届|哪一届|几届", "ordinal"),
 ]
+# an interrogative with a measure word ("多少户", "how many") says more than a noun in the
+# question ("贷款余额"): its kind leads
+ZH_COUNT_FIRST = r"(?:多少|几)(?:家|个|件|项|人|户|位|次|名|所)"
 EN_KIND_CUES = [
     (r"\bhow many\b|\bnumber of\b|\bcount\b", "count"),
     (r"\bhow much\b|\bamount\b|\bvalue\b|\bworth\b|\brmb\b|\byuan\b|\bmarket cap|\bbalance\b|\bhow large\b|\bhow big\b|\blending\b|\bfinancing\b", "money"),
     (r"\bshare\b|\bpercentage\b|\bproportion\b|\bpercent\b|\bratio\b|\bwhat fraction\b", "percent"),
     (r"\bgr[oe]w|\bgrowth\b|\bincrease|\brise\b|\brose\b|\bfall\b|\bdecline|\bchange|\byear[- ]on[- ]year\b|\bhow fast\b", "growth"),
     (r"\brank|\bposition\b|\bplace\b|\bwhere does\b|\bwhere did\b", "rank"),
+    (r"\bwhich edition\b|\bwhat edition\b|\bwhich session\b|\bedition\b", "ordinal"),
 ]
 ZH_UNIT_CUES = {"家": "家", "个": "个", "件": "件", "项": "项", "人": "人", "户": "户", "位": "位", "次": "次"}
 EN_UNIT_CUES = [
@@ -110,7 +115,7 @@ def term_weight(term: str) -> float:
 
 def content_terms(text: str) -> dict[str, float]:
     terms: dict[str, float] = {}
-    for tok in tokenize(text):
+    for tok in tokenize(text, bigrams=False):  # bigrams help BM25 recall, not term matching
         if tok in ZH_QUESTION_WORDS or re.fullmatch(r"\d+(\.\d+)?%?", tok) or not _CJK.search(tok):
             continue
         terms[tok] = max(terms.get(tok, 0.0), term_weight(tok))
@@ -126,7 +131,10 @@ def analyze(question: str, known_years: list[int], glossary: Glossary | None = N
         years = [year] + years
     unknown = [y for y in asked if y not in known_years]
     if lang == "zh":
-        kinds = _growth_first(_cues(question, ZH_KIND_CUES), re.search(ZH_GROWTH_FIRST, question))
+        kinds = _cues(question, ZH_KIND_CUES)
+        if re.search(ZH_COUNT_FIRST, question) and "count" in kinds:
+            kinds = ["count"] + [k for k in kinds if k != "count"]
+        kinds = _growth_first(kinds, re.search(ZH_GROWTH_FIRST, question))
         units = [u for cue, u in ZH_UNIT_CUES.items() if re.search(rf"(?:多少|几|数){cue}", question)]
         compare = bool(re.search(COMPARE_CUES_ZH, question))
         terms = content_terms(question)
