@@ -117,6 +117,15 @@ def _figure_window(passage: Passage, sentence: tuple[int, int], fig: Figure, oth
     return strip_markup(text[left:right])
 
 
+def _subset_score(passage: Passage, sentence: tuple[int, int], fig: Figure) -> float:
+    """A figure in a "其中…" (of which) clause is a part of the headline figure before it:
+    it answers only when the question names the part, which term coverage then rewards."""
+    s = sentence[0]
+    text = strip_markup(passage.text[s - passage.start : fig.start - passage.start])
+    clause = CLAUSE_SPLIT.split(text)[-1].strip()
+    return -0.15 if clause.startswith("其中") else 0.0
+
+
 def _kind_score(q: Query, fig: Figure) -> float:
     if not q.kinds:
         return 0.0
@@ -172,7 +181,8 @@ def candidates(q: Query, hits: list[Hit], figures: dict[str, list[Figure]]) -> l
             for f in in_sent:
                 window = _figure_window(p, sent, f, in_sent)
                 local = _coverage(q.terms, window + " " + f.metric)
-                score = (cov + 0.8 * local + _kind_score(q, f) + _unit_score(q, f) + _qualifier_score(f) + prior
+                score = (cov + 0.8 * local + _kind_score(q, f) + _unit_score(q, f) + _qualifier_score(f)
+                         + _subset_score(p, sent, f) + prior
                          + 0.5 * _latin_score(q, window))
                 out.append(Candidate(f, hit, sent, score, cov))
     out.sort(key=lambda c: -c.score)

