@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import re
 import time
+
+import numpy as np
 from dataclasses import asdict, dataclass, field
 
 from qa.errors import QAError
@@ -123,7 +125,7 @@ def _subset_score(passage: Passage, sentence: tuple[int, int], fig: Figure) -> f
     s = sentence[0]
     text = strip_markup(passage.text[s - passage.start : fig.start - passage.start])
     clause = CLAUSE_SPLIT.split(text)[-1].strip()
-    return -0.15 if clause.startswith("其中") else 0.0
+    return -0.3 if clause.startswith("其中") else 0.0
 
 
 def _kind_score(q: Query, fig: Figure) -> float:
@@ -154,13 +156,21 @@ def _latin_score(q: Query, text: str) -> float:
     return sum(1 for w in q.latin if w.lower() in low) / len(q.latin)
 
 
-def candidates(q: Query, hits: list[Hit], figures: dict[str, list[Figure]]) -> list[Candidate]:
+def candidates(q: Query, hits: list[Hit], figures: dict[str, list[Figure]],
+               sims: dict[tuple[str, int], float] | None = None) -> list[Candidate]:
     """Every figure of every retrieved sentence, scored against the question.
 
     Coverage is measured on the sentence and, slightly discounted, on its whole passage
     (why: "加大对“高企贷”支持力度。全年…3983家…" names the product only in the first sentence).
     """
     out: list[Candidate] = []
+    sims = sims or {}
+    lo, hi = (min(sims.values()), max(sims.values())) if sims else (0.0, 0.0)
+    # why: English questions share no words with the Chinese text, so the embedding's
+    # view of which sentence answers matters most for them
+    # (less so when the glossary found the question's specific terms)
+    has_key = any(w >= 2.0 for w in q.terms.values())
+    sim_weight = 0.3 if q.lang == "zh" else (0.4 if has_key else 0.8)
     for hit in hits:
         p = hit.passage
         figs = [f for f in figures.get(p.id, []) if f.kind not in NON_ANSWER_KINDS or f.kind in q.kinds]
@@ -173,6 +183,8 @@ def candidates(q: Query, hits: list[Hit], figures: dict[str, list[Figure]]) -> l
             if not q.terms and not q.latin:
                 cov = 0.5  # nothing to match: fall back on retrieval rank alone
             prior = 0.25 / hit.rank
+            if sims and hi > lo:
+                prior += sim_weight * (sims.get((p.id, sent[0]), lo) - lo) / (hi - lo)
             if not in_sent:
                 # a figure was asked for and this sentence has none
                 penalty = 0.6 if q.kinds else 0.0
@@ -209,7 +221,14 @@ def _clause_for(p: Passage, sent: tuple[int, int], figs: list[Figure]) -> str:
 
 
 def _metric_en(fig: Figure, glossary: Glossary) -> str:
-    return glossary.translate(fig.metric) if fig.metric else "[figure]"
+    """The metric in English from glossary terms; untranslated words stay in Chinese, in
+    brackets, only when no term of the metric is in the glossary (never a guessed word)."""
+    if not fig.metric:
+        return "[figure]"
+    parts = [glossary.translate(w) for w in fig.metric.split()]
+    known = [p for p in parts if not p.startswith("[")]
+    kept = known or parts
+    return " · ".join(dict.fromkeys(kept))
 
 
 def _figure_en(fig: Figure) -> str:
@@ -279,6 +298,30 @@ class Answerer:
     def figures(self) -> dict[str, list[Figure]]:
         return self.retriever.index.figures
 
+    def sentence_similarities(self, question: str, hits: list[Hit]) -> dict[tuple[str, int], float]:
+        """Cosine of the question with each sentence of the hits, keyed (passage id, start);
+        from the index's sentence vectors (a one-sentence passage: its passage vector)."""
+        index = self.retriever.index
+        if not hits:
+            return {}
+        if not hasattr(self, "_positions"):
+            self._positions = {p.id: i for i, p in enumerate(index.passages)}
+            owner = index.sentence_vectors[1] if index.sentence_vectors is not None else np.zeros(0, int)
+            self._first_row = {int(o): int(np.argmax(owner == o)) for o in np.unique(owner)}
+        qv = self.retriever.embedder.embed_queries([question])[0]
+        out = {}
+        for h in hits:
+            pos = self._positions[h.passage.id]
+            sents = h.passage.sentences or ((h.passage.start, h.passage.end),)
+            if pos in self._first_row:
+                rows = index.sentence_vectors[0][self._first_row[pos] : self._first_row[pos] + len(sents)]
+                for (start, _), v in zip(sents, rows):
+                    out[(h.passage.id, start)] = float(v @ qv)
+            else:
+                for start, _ in sents:
+                    out[(h.passage.id, start)] = float(index.vectors[pos] @ qv)
+        return out
+
     def _blocks(self, q: Query, k: int, year: int | None) -> tuple[list[Block], list[Hit]]:
         known = self.retriever.index.years
         if q.years:
@@ -291,7 +334,7 @@ class Answerer:
         for y in years:
             hits = self.retriever.search(q.text, k=k, year=y) if y else self.retriever.search(q.text, k=k)
             all_hits += [h for h in hits if h not in all_hits]
-            block = _pick_block(q, candidates(q, hits, self.figures))
+            block = _pick_block(q, candidates(q, hits, self.figures, self.sentence_similarities(q.text, hits)))
             if block:
                 blocks.append(block)
         if years == [None] and blocks:
@@ -301,7 +344,7 @@ class Answerer:
                 if other == first.year:
                     continue
                 hits = self.retriever.search(q.text, k=k, year=other)
-                block = _pick_block(q, candidates(q, hits, self.figures))
+                block = _pick_block(q, candidates(q, hits, self.figures, self.sentence_similarities(q.text, hits)))
                 if block and self._same_metric(q, first, block):
                     blocks.append(block)
                     all_hits += [h for h in hits if h not in all_hits]

@@ -94,6 +94,8 @@ def _gold_norm(a: dict) -> tuple[float, str | None]:
 def figure_matches(gold: dict, fig: dict) -> bool:
     """A gold value matches an answer figure within ±0.5 % after unit normalisation."""
     value, base = _gold_norm(gold)
+    if fig.get("base_unit") == "rank" and base in (None, "位", "名"):
+        base = None  # 第5位 / 上升1位 are ranks however the gold writes the unit
     if base is None:  # a rank or bare number: compare as written
         target, got = value, float(fig["value"])
     else:

@@ -147,6 +147,8 @@ def analyze(question: str, known_years: list[int], glossary: Glossary | None = N
         compare = bool(re.search(COMPARE_CUES_EN, low))
         terms = {}
         for zh in (glossary.zh_terms_for(question) if glossary else []):
+            if zh in ZH_QUESTION_WORDS:
+                continue
             terms[zh] = term_weight(zh) + 0.5
             for tok, w in content_terms(zh).items():
                 terms.setdefault(tok, w * 0.5)
