@@ -161,23 +161,14 @@ def minmax_fusion(candidates: list[int], dense: np.ndarray, bm25: np.ndarray, al
 
 def sentence_vectors(passages: list[Passage], embedder: Embedder) -> tuple[np.ndarray, np.ndarray]:
     """Vectors of the sentences of every passage that has more than one, and the position of
-    the passage each belongs to: ``(float32 (m, dim), int64 (m,))``. A one-sentence passage
-    needs none (its best sentence is the passage itself).
+    the passage each belongs to: ``(float32 (m, dim), int64 (m,))``. The index computes and
+    stores these at build time (see :func:`qa.index.sentence_texts`); benchmarks call this
+    to attach them to an index built without them."""
+    from qa.index import sentence_texts
 
-    Meant to be computed at index time and attached as ``index.sentence_vectors`` (the
-    Retriever uses it when present; about 0.7 s for the two reports' 36 such sentences).
-    Each sentence is embedded like a passage: its section path, a newline, the sentence.
-    """
-    from qa.passages import search_text
-
-    texts, owner = [], []
-    for i, p in enumerate(passages):
-        if len(p.sentences) > 1:
-            head = search_text(p).split("\n", 1)[0]  # the section path
-            texts += [f"{head}\n{strip_markup(t)}" for t in p.sentence_texts()]
-            owner += [i] * len(p.sentences)
+    texts, owner = sentence_texts(passages)
     vecs = embedder.embed_passages(texts) if texts else np.zeros((0, embedder.dim), dtype=np.float32)
-    return np.asarray(vecs, dtype=np.float32), np.asarray(owner, dtype=np.int64)
+    return np.asarray(vecs, dtype=np.float32), owner
 
 
 class Retriever:
