@@ -263,12 +263,11 @@ def _pick_block(q: Query, cands: list[Candidate]) -> Block | None:
     sent_cands = [c for c in cands if c.hit.passage.id == best.hit.passage.id and c.sentence == best.sentence and c.figure]
     figs: list[Figure] = []
     if best.figure is not None:
+        # the sentence is the evidence: its other figures follow, most relevant first
         figs.append(best.figure)
-        wanted = max(1, len(q.kinds))
+        limit = max(3, len(q.kinds) + 2)
         for c in sent_cands:
-            if c.figure in figs or len(figs) >= max(wanted, 1) + 2:
-                continue
-            if c.score >= best.score - 0.9 or (q.kinds and c.figure.kind in q.kinds and c.figure.kind != best.figure.kind):
+            if c.figure not in figs and len(figs) < limit:
                 figs.append(c.figure)
     confidence = best.coverage
     key = [t for t, w in q.terms.items() if w >= 2.0]  # the question's most specific terms
@@ -357,7 +356,7 @@ class Answerer:
             return False
         if q.compare:
             return True
-        if not a.figures or not b.figures:
+        if not q.kinds or not a.figures or not b.figures:  # a "what/which" question: one answer
             return False
         fa, fb = a.figures[0], b.figures[0]
         return fa.kind == fb.kind and fa.base_unit == fb.base_unit
@@ -399,11 +398,11 @@ class Answerer:
             citations.append(self._citation(n, b, q.lang))
             clause = _clause_for(b.hit.passage, b.sentence, b.figures)
             if q.lang == "zh":
-                lead = "、".join(render_zh(f) for f in self._lead(q, b))
+                lead = "、".join(render_zh(f) for f in self._lead(q, b)) if q.kinds else ""
                 parts.append(f"{b.year}年：{lead}。原文：{clause}[{n}]" if lead
                              else f"据{b.year}年报告：{clause}[{n}]")
             else:
-                parts.append(self._english_part(b, n, clause))
+                parts.append(self._english_part(q, b, n, clause))
         computed = self._comparison(q, blocks) if len(blocks) >= 2 else []
         text = ("\n" if q.lang == "en" else "；\n").join(parts)
         if q.lang == "zh" and not text.endswith(("。", "…")):
@@ -426,9 +425,10 @@ class Answerer:
                 lead.append(f)
         return lead
 
-    def _english_part(self, b: Block, n: int, clause: str) -> str:
-        if b.figures:
-            items = "; ".join(f"{_metric_en(f, self.glossary)}: {_figure_en(f)}" for f in b.figures)
+    def _english_part(self, q: Query, b: Block, n: int, clause: str) -> str:
+        lead = self._lead(q, b) if q.kinds else []  # "what/which" questions: the sentence answers
+        if lead:
+            items = "; ".join(f"{_metric_en(f, self.glossary)}: {_figure_en(f)}" for f in lead)
             return f"In {b.year}, {items} [{n}]. Source: “{clause}”"
         return f"The {b.year} report says [{n}]: “{clause}”"
 
