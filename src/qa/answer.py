@@ -140,7 +140,7 @@ def _kind_score(q: Query, fig: Figure) -> float:
 
 def _qualifier_score(fig: Figure) -> float:
     """"销售规模5000万元以下" is an eligibility threshold, not a result."""
-    return -0.3 if fig.qualifier and "under" in fig.qualifier else 0.0
+    return -0.5 if fig.qualifier and "under" in fig.qualifier else 0.0
 
 
 def _unit_score(q: Query, fig: Figure) -> float:
@@ -372,7 +372,11 @@ class Answerer:
             return self._unanswerable(q, [], t0, reason="year")
         blocks, hits = self._blocks(q, k, year)
         t1 = time.perf_counter()
-        blocks = [b for b in blocks if b.confidence >= self.min_confidence]
+        best = max((b.confidence for b in blocks), default=0.0)
+        # once one year answers confidently, another year the question names explicitly
+        # needs less evidence (its report may name the metric differently: 高企 vs 高新技术企业)
+        floor = 0.6 * self.min_confidence if len(q.years) >= 2 and best >= self.min_confidence else self.min_confidence
+        blocks = [b for b in blocks if b.confidence >= floor]
         if not blocks:
             return self._unanswerable(q, hits, t0)
         answer = self._compose(q, blocks, hits)
