@@ -307,7 +307,7 @@ class Answerer:
             self._positions = {p.id: i for i, p in enumerate(index.passages)}
             owner = index.sentence_vectors[1] if index.sentence_vectors is not None else np.zeros(0, int)
             self._first_row = {int(o): int(np.argmax(owner == o)) for o in np.unique(owner)}
-        qv = self.retriever.embedder.embed_queries([question])[0]
+        qv = self.retriever.query_vector(question)
         out = {}
         for h in hits:
             pos = self._positions[h.passage.id]
@@ -402,6 +402,7 @@ class Answerer:
             citations.append(self._citation(n, b, q.lang))
             clause = _clause_for(b.hit.passage, b.sentence, b.figures)
             if q.lang == "zh":
+                clause = clause.rstrip("。；;，, ")
                 lead = "、".join(render_zh(f) for f in self._lead(q, b)) if q.kinds else ""
                 parts.append(f"{b.year}年：{lead}。原文：{clause}[{n}]" if lead
                              else f"据{b.year}年报告：{clause}[{n}]")

@@ -242,7 +242,7 @@ class Retriever:
         n = len(self.index.passages)
         if n > self.config.exact_dense_max or len(vectors) != n:
             return None
-        q = self.embedder.embed_queries([question])[0]
+        q = self.query_vector(question)
         scores = vectors @ q
         beta = self.config.sentence_weight
         sentences = getattr(self.index, "sentence_vectors", None)
@@ -264,13 +264,23 @@ class Retriever:
             s = full if mask is None else np.where(mask, full, -np.inf)
             order = np.argsort(-s, kind="stable")[: min(n, total)]
             return [int(i) for i in order if np.isfinite(s[i])], full
-        q = self.embedder.embed_queries([question])
+        q = self.query_vector(question)[None, :]
         depth = total if mask is not None else min(n, total)
         scores, ids = self.index.dense.search(q, depth)
         ranking = [int(i) for i in ids[0] if i >= 0 and (mask is None or mask[i])][:n]
         full = np.full(total, -1.0, dtype=np.float32)
         full[ids[0][ids[0] >= 0]] = scores[0][ids[0] >= 0]
         return ranking, full
+
+    def query_vector(self, question: str) -> np.ndarray:
+        """The question's embedding, (dim,); cached, since one answer searches up to once
+        per report year and then scores sentences with the same vector."""
+        cache = self.__dict__.setdefault("_qcache", {})
+        if question not in cache:
+            if len(cache) >= 256:
+                cache.pop(next(iter(cache)))
+            cache[question] = self.embedder.embed_queries([question])[0]
+        return cache[question]
 
     def bm25_query_tokens(self, question: str) -> list[str]:
         if is_chinese(question):
@@ -320,7 +330,7 @@ class Retriever:
         """Exact dense scores for BM25 candidates that the (approximate) FAISS search missed."""
         full = full.copy()
         missing = [i for i in pool if full[i] < -0.999]
-        q = self.embedder.embed_queries([question])[0]
+        q = self.query_vector(question)
         full[missing] = self.index.vectors[missing] @ q
         return full
 
