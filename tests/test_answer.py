@@ -93,6 +93,9 @@ def test_comparison_is_computed_and_marked(answerer):
     ("How much credit did the Gaoqidai program provide in 2019?", "en"),
     ("2022年上海专利授权总量是多少件？", "zh"),
     ("上海全年技术合同成交额是多少？", "zh"),
+    ("<script>alert(1)</script>", "en"),
+    ("hello", "en"),
+    ("今天天气怎么样？", "zh"),
 ])
 def test_unanswerable(answerer, question, lang):
     a = answerer.ask(question)

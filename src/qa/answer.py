@@ -370,6 +370,10 @@ class Answerer:
         q = analyze(question, index.years, self.glossary, year)
         if q.unknown_years and not q.years:
             return self._unanswerable(q, [], t0, reason="year")
+        if not q.terms and not q.latin:
+            # nothing in the question names anything the reports (or the glossary) know:
+            # embeddings alone cannot tell "hello" from a real question here
+            return self._unanswerable(q, self.retriever.search(question, k=k, year=year), t0)
         blocks, hits = self._blocks(q, k, year)
         t1 = time.perf_counter()
         best = max((b.confidence for b in blocks), default=0.0)
