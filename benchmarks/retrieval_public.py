@@ -194,21 +194,13 @@ CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 
 def _tokens(text: str, mode: str) -> list[str]:
     """Tokenizer variants: jieba mode × extra character n-grams (see tokenize.py)."""
-    from qa.tokenize import STOPWORDS, _NUMBER, _TOKEN, get_tokenizer
+    from qa.tokenize import STOPWORDS, _TOKEN, get_tokenizer, keep_tokens
 
     text = text.replace("**", "")
     tk = get_tokenizer()
     base, _, extra = mode.partition("+")
     pieces = {"search": tk.cut_for_search, "cut": tk.cut, "none": lambda t: []}[base](text)
-    out = []
-    for piece in pieces:
-        piece = piece.strip().lower()
-        if not piece or piece in STOPWORDS:
-            continue
-        if _NUMBER.fullmatch(piece):
-            out.append(piece.replace(",", ""))
-        elif _TOKEN.search(piece):
-            out.append(piece)
+    out = keep_tokens(pieces)
     if base == "none":  # no jieba: latin words and numbers only, CJK via n-grams below
         out = [m.group(0).lower() for m in _TOKEN.finditer(text) if not CJK_RUN.fullmatch(m.group(0))]
     for run in CJK_RUN.findall(text):

@@ -53,14 +53,11 @@ def get_tokenizer(userdict: str | Path | None = DEFAULT_USERDICT) -> jieba.Token
     return _tokenizer(str(userdict) if userdict else None)
 
 
-def tokenize(text: str, userdict: str | Path | None = DEFAULT_USERDICT, *, bigrams: bool | None = None) -> list[str]:
-    """Search-mode jieba tokens (words plus their sub-words), lower-cased, filtered; then,
-    with ``bigrams`` (default: the module's ``BIGRAMS``), every character bigram of each run
-    of Chinese characters."""
-    text = text.replace("**", "")
-    tk = get_tokenizer(userdict)
+def keep_tokens(pieces) -> list[str]:
+    """Lower-case jieba pieces, dropping blanks, punctuation and stopwords; numbers lose
+    their thousands separators."""
     out: list[str] = []
-    for piece in tk.cut_for_search(text):
+    for piece in pieces:
         piece = piece.strip().lower()
         if not piece or piece in STOPWORDS:
             continue
@@ -68,6 +65,15 @@ def tokenize(text: str, userdict: str | Path | None = DEFAULT_USERDICT, *, bigra
             out.append(piece.replace(",", ""))
         elif _TOKEN.search(piece):
             out.append(piece)
+    return out
+
+
+def tokenize(text: str, userdict: str | Path | None = DEFAULT_USERDICT, *, bigrams: bool | None = None) -> list[str]:
+    """Search-mode jieba tokens (words plus their sub-words), lower-cased, filtered; then,
+    with ``bigrams`` (default: the module's ``BIGRAMS``), every character bigram of each run
+    of Chinese characters."""
+    text = text.replace("**", "")
+    out = keep_tokens(get_tokenizer(userdict).cut_for_search(text))
     use_bigrams = BIGRAMS if bigrams is None else bigrams  # read at call time (benchmarks flip it)
     if use_bigrams:
         for run in _CJK_RUN.findall(text):
