@@ -33,7 +33,7 @@ test: install $(CHROMIUM)
 # `playwright install` cannot download browsers here
 $(CHROMIUM):
 	$(SUDO) apt-get update -qq
-	$(SUDO) apt-get install -y -qq chromium fonts-wqy-microhei
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei
 
 bench: index
 	$(BIN)/python benchmarks/retrieval_gold.py
