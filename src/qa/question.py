@@ -154,6 +154,9 @@ def analyze(question: str, known_years: list[int], glossary: Glossary | None = N
                 terms.setdefault(tok, w * 0.5)
         terms.update({t: w for t, w in content_terms(question).items() if t not in terms})
     latin = [w for w in re.findall(r"[A-Za-z][A-Za-z0-9+\-]*", question) if w.isupper() and len(w) >= 2]
+    # numbers the asker quotes ("account for 71%") point at the sentence that has them
+    latin += [n for n in re.findall(r"(?<![\d.,])\d+(?:\.\d+)?(?![\d.,])", question)
+              if len(n) >= 2 and int(float(n)) not in years + unknown]
     compare = compare or len(years) >= 2
     if compare and "growth" in kinds and not re.search(ZH_GROWTH_FIRST + "|" + EN_GROWTH_FIRST, question, re.I):
         # "how did X change from 2021 to 2023" compares values, it does not ask a growth rate
