@@ -412,7 +412,8 @@ class Answerer:
                              else f"据{b.year}年报告：{clause}[{n}]")
             else:
                 parts.append(self._english_part(q, b, n, clause))
-        computed = self._comparison(q, blocks) if len(blocks) >= 2 else []
+        # arithmetic only when we know what kind of figure is compared
+        computed = self._comparison(q, blocks) if len(blocks) >= 2 and q.kinds else []
         text = ("\n" if q.lang == "en" else "；\n").join(parts)
         if q.lang == "zh" and not text.endswith(("。", "…")):
             text += "。"
