@@ -65,3 +65,11 @@ def test_glossary_translate_keeps_unknown_chinese_in_brackets():
     assert G.translate("高企贷授信企业") == "Gaoqidai (high-tech enterprise loans) enterprises granted credit"
     assert G.translate("某某授信企业") == "[某某] enterprises granted credit"
     assert normalize_en("PCT Applications") == " pct application "
+
+
+def test_terms_sharing_an_english_phrase_count_as_synonyms():
+    g = Glossary([("创新创业企业", "innovative start-ups", "startups"), ("初创企业", "start-ups", "startups")])
+    q = analyze("How many startups were covered?", YEARS, g)
+    assert q.terms.keys() >= {"创新创业企业"} and q.synonyms == {"创新创业企业": ["初创企业"]}
+    from qa.answer import _coverage
+    assert _coverage({"创新创业企业": 1.0}, "300家初创企业", q.synonyms) == 1.0

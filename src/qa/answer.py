@@ -94,11 +94,14 @@ class Candidate:
     coverage: float  # share of the question's term weight found in the sentence and section
 
 
-def _coverage(terms: dict[str, float], text: str) -> float:
+def _coverage(terms: dict[str, float], text: str, synonyms: dict[str, list[str]] | None = None) -> float:
+    """Share of the question's term weight found in ``text``; a term also counts when one
+    of its glossary synonyms is there."""
     total = sum(terms.values())
     if total <= 0:
         return 0.0
-    return sum(w for t, w in terms.items() if t in text) / total
+    syn = synonyms or {}
+    return sum(w for t, w in terms.items() if t in text or any(a in text for a in syn.get(t, ()))) / total
 
 
 def _figure_window(passage: Passage, sentence: tuple[int, int], fig: Figure, others: list[Figure]) -> str:
@@ -175,11 +178,11 @@ def candidates(q: Query, hits: list[Hit], figures: dict[str, list[Figure]],
         p = hit.passage
         figs = [f for f in figures.get(p.id, []) if f.kind not in NON_ANSWER_KINDS or f.kind in q.kinds]
         section = p.section
-        passage_cov = _coverage(q.terms, p.clean_text + section)
+        passage_cov = _coverage(q.terms, p.clean_text + section, q.synonyms)
         for sent in p.sentences or ((p.start, p.end),):
             s_text = strip_markup(p.text[sent[0] - p.start : sent[1] - p.start])
             in_sent = [f for f in figs if sent[0] <= f.start < sent[1]]
-            cov = max(_coverage(q.terms, s_text + section), 0.85 * passage_cov, _latin_score(q, s_text))
+            cov = max(_coverage(q.terms, s_text + section, q.synonyms), 0.85 * passage_cov, _latin_score(q, s_text))
             if not q.terms and not q.latin:
                 cov = 0.5  # nothing to match: fall back on retrieval rank alone
             prior = 0.25 / hit.rank
@@ -192,7 +195,7 @@ def candidates(q: Query, hits: list[Hit], figures: dict[str, list[Figure]],
                 continue
             for f in in_sent:
                 window = _figure_window(p, sent, f, in_sent)
-                local = _coverage(q.terms, window + " " + f.metric)
+                local = _coverage(q.terms, window + " " + f.metric, q.synonyms)
                 score = (cov + 0.8 * local + _kind_score(q, f) + _unit_score(q, f) + _qualifier_score(f)
                          + _subset_score(p, sent, f) + prior
                          + 0.5 * _latin_score(q, window))

@@ -77,6 +77,20 @@ class Glossary:
                 text = text.replace(phrase, " | ")
         return found
 
+    def synonyms_for(self, question: str) -> dict[str, list[str]]:
+        """For each term of :meth:`zh_terms_for`, the other Chinese terms that share the
+        English phrase it matched ("startups" → 创新创业企业, also 初创企业)."""
+        text = normalize_en(question)
+        by_phrase: dict[str, list[str]] = {}
+        for phrase, zh in self._en:
+            by_phrase.setdefault(phrase, []).append(zh)
+        out: dict[str, list[str]] = {}
+        for phrase, zh in self._en:
+            if phrase in text:
+                out.setdefault(zh, []).extend(z for z in by_phrase[phrase] if z != zh)
+                text = text.replace(phrase, " | ")
+        return out
+
     def zh_terms_in(self, text: str) -> list[str]:
         """Glossary terms occurring in Chinese ``text``, longest first, non-overlapping."""
         found = []

@@ -72,6 +72,7 @@ class Query:
     compare: bool
     terms: dict[str, float] = field(default_factory=dict)  # zh content term -> weight
     latin: list[str] = field(default_factory=list)  # Latin tokens to match literally (PCT, ARJ21)
+    synonyms: dict[str, list[str]] = field(default_factory=dict)  # term -> other terms that count
 
     @property
     def wants_figure(self) -> bool:
@@ -130,6 +131,7 @@ def analyze(question: str, known_years: list[int], glossary: Glossary | None = N
     if year is not None and year not in years:
         years = [year] + years
     unknown = [y for y in asked if y not in known_years]
+    synonyms: dict[str, list[str]] = {}
     if lang == "zh":
         kinds = _cues(question, ZH_KIND_CUES)
         if re.search(ZH_COUNT_FIRST, question) and "count" in kinds:
@@ -153,6 +155,7 @@ def analyze(question: str, known_years: list[int], glossary: Glossary | None = N
             for tok, w in content_terms(zh).items():
                 terms.setdefault(tok, w * 0.5)
         terms.update({t: w for t, w in content_terms(question).items() if t not in terms})
+        synonyms = glossary.synonyms_for(question) if glossary else {}
     latin = [w for w in re.findall(r"[A-Za-z][A-Za-z0-9+\-]*", question) if w.isupper() and len(w) >= 2]
     # numbers the asker quotes ("account for 71%") point at the sentence that has them
     latin += [n for n in re.findall(r"(?<![\d.,])\d+(?:\.\d+)?(?![\d.,])", question)
@@ -161,4 +164,4 @@ def analyze(question: str, known_years: list[int], glossary: Glossary | None = N
     if compare and "growth" in kinds and not re.search(ZH_GROWTH_FIRST + "|" + EN_GROWTH_FIRST, question, re.I):
         # "how did X change from 2021 to 2023" compares values, it does not ask a growth rate
         kinds = [k for k in kinds if k != "growth"] or ["money", "count"]
-    return Query(question, lang, years, unknown, kinds, units, compare, terms, latin)
+    return Query(question, lang, years, unknown, kinds, units, compare, terms, latin, synonyms)
