@@ -73,3 +73,13 @@ def test_terms_sharing_an_english_phrase_count_as_synonyms():
     assert q.terms.keys() >= {"创新创业企业"} and q.synonyms == {"创新创业企业": ["初创企业"]}
     from qa.answer import _coverage
     assert _coverage({"创新创业企业": 1.0}, "300家初创企业", q.synonyms) == 1.0
+
+
+@pytest.mark.parametrize("question, numbers", [
+    ("Which three sectors together account for 71% of STAR Market listed companies?", ["71"]),
+    ("2023年比2021年增加了多少家？", []),
+    ("per 10,000 residents", []),
+    ("第24届中国专利奖", ["24"]),
+])
+def test_quoted_numbers(question, numbers):
+    assert analyze(question, YEARS, G).numbers == numbers

@@ -152,6 +152,13 @@ def _unit_score(q: Query, fig: Figure) -> float:
     return 0.4 if any(fig.base_unit.startswith(u) or fig.unit.endswith(u) for u in q.unit_hints) else -0.2
 
 
+def _number_score(q: Query, text: str) -> float:
+    """Share of the numbers quoted in the question ("account for 71%") found in ``text``."""
+    if not q.numbers:
+        return 0.0
+    return sum(1 for n in q.numbers if re.search(rf"(?<![\d.]){re.escape(n)}(?![\d])", text)) / len(q.numbers)
+
+
 def _latin_score(q: Query, text: str) -> float:
     if not q.latin:
         return 0.0
@@ -185,7 +192,7 @@ def candidates(q: Query, hits: list[Hit], figures: dict[str, list[Figure]],
             cov = max(_coverage(q.terms, s_text + section, q.synonyms), 0.85 * passage_cov, _latin_score(q, s_text))
             if not q.terms and not q.latin:
                 cov = 0.5  # nothing to match: fall back on retrieval rank alone
-            prior = 0.25 / hit.rank
+            prior = 0.25 / hit.rank + 0.6 * _number_score(q, s_text)
             if sims and hi > lo:
                 prior += sim_weight * (sims.get((p.id, sent[0]), lo) - lo) / (hi - lo)
             if not in_sent:

@@ -73,6 +73,7 @@ class Query:
     terms: dict[str, float] = field(default_factory=dict)  # zh content term -> weight
     latin: list[str] = field(default_factory=list)  # Latin tokens to match literally (PCT, ARJ21)
     synonyms: dict[str, list[str]] = field(default_factory=dict)  # term -> other terms that count
+    numbers: list[str] = field(default_factory=list)  # numbers quoted in the question (not years)
 
     @property
     def wants_figure(self) -> bool:
@@ -158,10 +159,10 @@ def analyze(question: str, known_years: list[int], glossary: Glossary | None = N
         synonyms = glossary.synonyms_for(question) if glossary else {}
     latin = [w for w in re.findall(r"[A-Za-z][A-Za-z0-9+\-]*", question) if w.isupper() and len(w) >= 2]
     # numbers the asker quotes ("account for 71%") point at the sentence that has them
-    latin += [n for n in re.findall(r"(?<![\d.,])\d+(?:\.\d+)?(?![\d.,])", question)
-              if len(n) >= 2 and int(float(n)) not in years + unknown]
+    numbers = [n for n in re.findall(r"(?<![\d.,])\d+(?:\.\d+)?(?![\d.,])", question)
+               if len(n) >= 2 and int(float(n)) not in years + unknown]
     compare = compare or len(years) >= 2
     if compare and "growth" in kinds and not re.search(ZH_GROWTH_FIRST + "|" + EN_GROWTH_FIRST, question, re.I):
         # "how did X change from 2021 to 2023" compares values, it does not ask a growth rate
         kinds = [k for k in kinds if k != "growth"] or ["money", "count"]
-    return Query(question, lang, years, unknown, kinds, units, compare, terms, latin, synonyms)
+    return Query(question, lang, years, unknown, kinds, units, compare, terms, latin, synonyms, numbers)
