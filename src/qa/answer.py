@@ -186,6 +186,8 @@ def candidates(q: Query, hits: list[Hit], figures: dict[str, list[Figure]],
         figs = [f for f in figures.get(p.id, []) if f.kind not in NON_ANSWER_KINDS or f.kind in q.kinds]
         section = p.section
         passage_cov = _coverage(q.terms, p.clean_text + section, q.synonyms)
+        first = (p.sentences or ((p.start, p.end),))[0]
+        topic = strip_markup(p.text[first[0] - p.start : first[1] - p.start])
         for sent in p.sentences or ((p.start, p.end),):
             s_text = strip_markup(p.text[sent[0] - p.start : sent[1] - p.start])
             in_sent = [f for f in figs if sent[0] <= f.start < sent[1]]
@@ -203,6 +205,10 @@ def candidates(q: Query, hits: list[Hit], figures: dict[str, list[Figure]],
             for f in in_sent:
                 window = _figure_window(p, sent, f, in_sent)
                 local = _coverage(q.terms, window + " " + f.metric, q.synonyms)
+                if q.kinds and sent != first:
+                    # a later sentence of a bullet inherits its first sentence's subject:
+                    # "加大对“高企贷”支持力度。全年…为3983家…提供…1521.63亿元"
+                    local = max(local, 0.7 * _coverage(q.terms, topic + window, q.synonyms))
                 score = (cov + 0.8 * local + _kind_score(q, f) + _unit_score(q, f) + _qualifier_score(f)
                          + _subset_score(p, sent, f) + prior
                          + 0.5 * _latin_score(q, window))
