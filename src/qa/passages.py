@@ -58,8 +58,12 @@ class Passage:
     def clean_text(self) -> str:
         return strip_markup(self.text)
 
+    def span(self, start: int, end: int) -> str:
+        """The source text between absolute offsets ``start`` and ``end`` (inside the passage)."""
+        return self.text[start - self.start : end - self.start]
+
     def sentence_texts(self) -> list[str]:
-        return [self.text[s - self.start : e - self.start] for s, e in self.sentences]
+        return [self.span(s, e) for s, e in self.sentences]
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -187,8 +191,10 @@ def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
     spans, begin = [], 0
     for cut in cuts + [len(text)]:
         s, e = begin, cut
-        m = ITEM_START.match(text, s) if s < e else None
-        while s < e and (text[s].isspace() or (m and s < m.end())):
+        # a slice, not match(text, pos): "^" only anchors at the start of the string
+        m = ITEM_START.match(text[s:e]) if s < e else None
+        s += m.end() if m else 0
+        while s < e and text[s].isspace():
             s += 1
         while e > s and text[e - 1].isspace():
             e -= 1
