@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import re
 import time
-
-import numpy as np
 from dataclasses import asdict, dataclass, field
 
 from qa.errors import QAError
@@ -108,7 +106,7 @@ def _figure_window(passage: Passage, sentence: tuple[int, int], fig: Figure, oth
     """The clause around a figure: from the previous figure (or clause start) to the next
     one (or clause end) — Chinese puts the measured noun before or right after the number."""
     s, e = sentence
-    text = passage.text[s - passage.start : e - passage.start]
+    text = passage.span(s, e)
     lo, hi = fig.start - s, fig.end - s
     left = max([m.end() for m in CLAUSE_SPLIT.finditer(text, 0, lo)] + [0])
     right = min([m.start() for m in CLAUSE_SPLIT.finditer(text, hi)] + [len(text)])
@@ -126,7 +124,7 @@ def _subset_score(passage: Passage, sentence: tuple[int, int], fig: Figure) -> f
     """A figure in a "其中…" (of which) clause is a part of the headline figure before it:
     it answers only when the question names the part, which term coverage then rewards."""
     s = sentence[0]
-    text = strip_markup(passage.text[s - passage.start : fig.start - passage.start])
+    text = strip_markup(passage.span(s, fig.start))
     clause = CLAUSE_SPLIT.split(text)[-1].strip()
     return -0.3 if clause.startswith("其中") else 0.0
 
@@ -187,13 +185,11 @@ def candidates(q: Query, hits: list[Hit], figures: dict[str, list[Figure]],
         section = p.section
         passage_cov = _coverage(q.terms, p.clean_text + section, q.synonyms)
         first = (p.sentences or ((p.start, p.end),))[0]
-        topic = strip_markup(p.text[first[0] - p.start : first[1] - p.start])
+        topic = strip_markup(p.span(*first))
         for sent in p.sentences or ((p.start, p.end),):
-            s_text = strip_markup(p.text[sent[0] - p.start : sent[1] - p.start])
+            s_text = strip_markup(p.span(*sent))
             in_sent = [f for f in figs if sent[0] <= f.start < sent[1]]
             cov = max(_coverage(q.terms, s_text + section, q.synonyms), 0.85 * passage_cov, _latin_score(q, s_text))
-            if not q.terms and not q.latin:
-                cov = 0.5  # nothing to match: fall back on retrieval rank alone
             prior = 0.25 / hit.rank + 0.6 * _number_score(q, s_text)
             if sims and hi > lo:
                 prior += sim_weight * (sims.get((p.id, sent[0]), lo) - lo) / (hi - lo)
@@ -219,16 +215,12 @@ def candidates(q: Query, hits: list[Hit], figures: dict[str, list[Figure]],
 
 # --- composition ---------------------------------------------------------------------------
 
-def _year_word(year: int, lang: str) -> str:
-    return f"{year}年" if lang == "zh" else str(year)
-
-
 def _clause_for(p: Passage, sent: tuple[int, int], figs: list[Figure]) -> str:
     """The cited sentence, trimmed to the clauses holding the chosen figures when long."""
-    text = strip_markup(p.text[sent[0] - p.start : sent[1] - p.start]).strip()
+    raw = p.span(*sent)
+    text = strip_markup(raw).strip()
     if len(text) <= MAX_QUOTE_CHARS or not figs:
         return text
-    raw = p.text[sent[0] - p.start : sent[1] - p.start]
     lo = min(f.start for f in figs) - sent[0]
     hi = max(f.end for f in figs) - sent[0]
     left = max([m.end() for m in CLAUSE_SPLIT.finditer(raw, 0, lo)] + [0])
@@ -313,30 +305,6 @@ class Answerer:
     def figures(self) -> dict[str, list[Figure]]:
         return self.retriever.index.figures
 
-    def sentence_similarities(self, question: str, hits: list[Hit]) -> dict[tuple[str, int], float]:
-        """Cosine of the question with each sentence of the hits, keyed (passage id, start);
-        from the index's sentence vectors (a one-sentence passage: its passage vector)."""
-        index = self.retriever.index
-        if not hits:
-            return {}
-        if not hasattr(self, "_positions"):
-            self._positions = {p.id: i for i, p in enumerate(index.passages)}
-            owner = index.sentence_vectors[1] if index.sentence_vectors is not None else np.zeros(0, int)
-            self._first_row = {int(o): int(np.argmax(owner == o)) for o in np.unique(owner)}
-        qv = self.retriever.query_vector(question)
-        out = {}
-        for h in hits:
-            pos = self._positions[h.passage.id]
-            sents = h.passage.sentences or ((h.passage.start, h.passage.end),)
-            if pos in self._first_row:
-                rows = index.sentence_vectors[0][self._first_row[pos] : self._first_row[pos] + len(sents)]
-                for (start, _), v in zip(sents, rows):
-                    out[(h.passage.id, start)] = float(v @ qv)
-            else:
-                for start, _ in sents:
-                    out[(h.passage.id, start)] = float(index.vectors[pos] @ qv)
-        return out
-
     def _blocks(self, q: Query, k: int, year: int | None) -> tuple[list[Block], list[Hit]]:
         known = self.retriever.index.years
         if q.years:
@@ -349,7 +317,7 @@ class Answerer:
         for y in years:
             hits = self.retriever.search(q.text, k=k, year=y) if y else self.retriever.search(q.text, k=k)
             all_hits += [h for h in hits if h not in all_hits]
-            block = _pick_block(q, candidates(q, hits, self.figures, self.sentence_similarities(q.text, hits)))
+            block = _pick_block(q, candidates(q, hits, self.figures, self.retriever.sentence_scores(q.text, [h.passage for h in hits])))
             if block:
                 blocks.append(block)
         if years == [None] and blocks:
@@ -359,7 +327,7 @@ class Answerer:
                 if other == first.year:
                     continue
                 hits = self.retriever.search(q.text, k=k, year=other)
-                block = _pick_block(q, candidates(q, hits, self.figures, self.sentence_similarities(q.text, hits)))
+                block = _pick_block(q, candidates(q, hits, self.figures, self.retriever.sentence_scores(q.text, [h.passage for h in hits])))
                 if block and self._same_metric(q, first, block):
                     blocks.append(block)
                     all_hits += [h for h in hits if h not in all_hits]
@@ -411,7 +379,7 @@ class Answerer:
         title = doc.get("title_en" if lang == "en" else "title_zh", p.doc_id)
         s, e = block.sentence
         return Citation(n, p.doc_id, title, p.year, p.section, p.id, p.text,
-                        p.text[s - p.start : e - p.start], s, e)
+                        p.span(s, e), s, e)
 
     def _compose(self, q: Query, blocks: list[Block], hits: list[Hit]) -> Answer:
         citations, parts = [], []

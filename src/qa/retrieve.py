@@ -29,7 +29,6 @@ narrows the search to that report; ``year=`` does the same explicitly.
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -39,7 +38,7 @@ import numpy as np
 from qa.embed import Embedder, get_embedder
 from qa.errors import QuestionError, UnknownYearError
 from qa.index import DEFAULT_INDEX, Index, ensure_index
-from qa.passages import Passage, strip_markup
+from qa.passages import Passage
 from qa.tokenize import tokenize
 
 MAX_QUESTION_CHARS = 2000
@@ -188,28 +187,11 @@ class Retriever:
         self.glossary = glossary
         self._year = np.array([p.year for p in index.passages])
         self._doc = np.array([p.doc_id for p in index.passages])
-        self._check_bm25_tokens()
-
-    def _check_bm25_tokens(self) -> None:
-        """Re-index BM25 in memory when the index was built by another tokenizer (e.g. one
-        without character bigrams): the tokens of its first passages are missing from the
-        BM25 vocabulary, and questions would then be tokenized differently from passages."""
-        vocab = getattr(self.index.bm25, "vocab_dict", None)
-        if not vocab or not self.index.passages:
-            return
-        from qa.passages import search_text
-
-        sample = {t for p in self.index.passages[:3] for t in tokenize(search_text(p))}
-        if sample <= vocab.keys():
-            return
-        import bm25s
-
-        params = self.index.manifest.get("bm25", {})
-        bm25 = bm25s.BM25(k1=params.get("k1", 1.2), b=params.get("b", 0.75))
-        bm25.index([tokenize(search_text(p)) or ["∅"] for p in self.index.passages], show_progress=False)
-        self.index.bm25 = bm25
-        print("notice: the index's BM25 was built by an older tokenizer; re-indexed it in memory "
-              "(rebuild with: qa index)", file=sys.stderr)
+        self._position = {p.id: i for i, p in enumerate(index.passages)}
+        # first row of each multi-sentence passage in index.sentence_vectors (rows are in order)
+        owner = index.sentence_vectors[1] if index.sentence_vectors is not None else np.zeros(0, int)
+        firsts, rows = np.unique(owner, return_index=True)
+        self._first_sentence_row = dict(zip(firsts.tolist(), rows.tolist()))
 
     # -- filters --
     def resolve_year(self, question: str, year: int | None) -> int | None:
@@ -271,6 +253,23 @@ class Retriever:
         full = np.full(total, -1.0, dtype=np.float32)
         full[ids[0][ids[0] >= 0]] = scores[0][ids[0] >= 0]
         return ranking, full
+
+    def sentence_scores(self, question: str, passages: list[Passage]) -> dict[tuple[str, int], float]:
+        """Cosine of the question with each sentence of ``passages``, keyed (passage id,
+        sentence start); a one-sentence passage scores with its passage vector."""
+        index, qv = self.index, self.query_vector(question)
+        out: dict[tuple[str, int], float] = {}
+        for p in passages:
+            pos = self._position[p.id]
+            sents = p.sentences or ((p.start, p.end),)
+            row = self._first_sentence_row.get(pos)
+            if row is None:
+                score = float(index.vectors[pos] @ qv)
+                out.update({(p.id, start): score for start, _ in sents})
+            else:
+                rows = index.sentence_vectors[0][row : row + len(sents)]
+                out.update({(p.id, start): float(v @ qv) for (start, _), v in zip(sents, rows)})
+        return out
 
     def query_vector(self, question: str) -> np.ndarray:
         """The question's embedding, (dim,); cached, since one answer searches up to once
