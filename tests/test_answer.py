@@ -159,3 +159,68 @@ def test_cli_ask_text(capsys, real_index):
     assert main(["ask", "2023年高企贷支持了多少家企业？", "--index", str(real_index)]) == 0
     out = capsys.readouterr().out
     assert "9729" in out and "[1] 上海科技进步报告 2023" in out
+
+
+# --- scoring rules on made-up text (no report content) -------------------------------------
+
+def _synthetic(paragraphs: list[str]):
+    """Passages of one section, their figures and hits, as the index would hold them."""
+    from qa.figures import extract_figures
+    from qa.passages import Passage, sentence_spans
+    from qa.retrieve import Hit
+
+    passages, figures, pos = [], {}, 0
+    for i, text in enumerate(paragraphs):
+        p = Passage(f"p{i}", "d", 2030, "S", text, pos, pos + len(text), tuple(sentence_spans(text, pos)))
+        passages.append(p)
+        figures[p.id] = extract_figures(text, offset=pos, year=2030, passage_id=p.id)
+        pos += len(text) + 2
+    hits = [Hit(p, 1.0, r, r, r) for r, p in enumerate(passages, start=1)]
+    return passages, figures, hits
+
+
+TOTAL_AND_PARTS = [
+    "全年甲型飞行保险、乙型潜水保险共为**80家企业**出具保单,承保金额**12亿元**。",
+    "为**50家企业**出具甲型飞行保险保单,承保金额**10亿元**",
+    "为**30家企业**出具乙型潜水保险保单,承保金额**2亿元**",
+]
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("乙型潜水保险为多少家企业出具了保单？", 30),           # one listed item: its own line
+    ("甲型飞行保险的承保金额是多少？", 10),                  # ditto, money
+    ("甲型飞行保险、乙型潜水保险共为多少家企业出具保单？", 80),  # both items: the total
+])
+def test_a_total_over_listed_items_does_not_answer_for_one_item(question, expected):
+    from qa.answer import candidates
+    from qa.passages import continuation_leads
+    from qa.question import analyze
+
+    passages, figures, hits = _synthetic(TOTAL_AND_PARTS)
+    q = analyze(question, [2030])
+    best = candidates(q, hits, figures, leads=continuation_leads(passages))[0]
+    assert best.figure.value == expected
+
+
+def test_a_subject_less_part_takes_its_subject_from_the_lead():
+    # "为30家企业的潜水项目…" names neither the insurer nor the insurance: the lead does
+    from qa.answer import candidates
+    from qa.passages import continuation_leads
+    from qa.question import analyze
+
+    passages, figures, hits = _synthetic([
+        "全年星海保险公司的甲型飞行保险、乙型潜水保险共为**80家企业**出具保单。",
+        "为**50家企业**的飞行项目出具保单",
+        "为**30家企业**的潜水项目出具保单",
+    ])
+    q = analyze("星海保险公司乙型潜水保险为多少家企业出具了保单？", [2030])
+    leads = continuation_leads(passages)
+    assert leads["p2"].id == "p0"
+    assert candidates(q, hits, figures, leads=leads)[0].figure.value == 30
+
+
+def test_filled_coverage_discounts_only_what_the_context_adds():
+    from qa.answer import _filled
+
+    assert _filled(0.5, 1.0) == pytest.approx(0.85)
+    assert _filled(0.9, 0.4) == 0.9  # context never lowers coverage

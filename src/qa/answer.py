@@ -17,11 +17,12 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 
 from qa.errors import QAError
 from qa.figures import Figure
 from qa.glossary import Glossary, load_glossary
-from qa.passages import Passage, strip_markup
+from qa.passages import Passage, continuation_leads, strip_markup
 from qa.question import Query, analyze
 from qa.retrieve import Hit, Retriever, check_question, get_retriever
 from qa.units import format_number_en, render_en, render_zh
@@ -102,6 +103,12 @@ def _coverage(terms: dict[str, float], text: str, synonyms: dict[str, list[str]]
     return sum(w for t, w in terms.items() if t in text or any(a in text for a in syn.get(t, ()))) / total
 
 
+def _filled(own: float, with_context: float, discount: float = 0.7) -> float:
+    """Coverage where the terms only the context supplies count ``discount`` times:
+    _filled(0.5, 1.0) == 0.85."""
+    return own + discount * max(0.0, with_context - own)
+
+
 def _figure_window(passage: Passage, sentence: tuple[int, int], fig: Figure, others: list[Figure]) -> str:
     """The clause around a figure: from the previous figure (or clause start) to the next
     one (or clause end) — Chinese puts the measured noun before or right after the number."""
@@ -127,6 +134,34 @@ def _subset_score(passage: Passage, sentence: tuple[int, int], fig: Figure) -> f
     text = strip_markup(passage.span(s, fig.start))
     clause = CLAUSE_SPLIT.split(text)[-1].strip()
     return -0.3 if clause.startswith("其中") else 0.0
+
+
+# "共/合计" after a list totals it ("共同/共享" are other words)
+AGGREGATE = re.compile(r"共计|合计|总计|共(?![同享建有识])")
+
+
+def _aggregate_score(q: Query, passage: Passage, sentence: tuple[int, int], fig: Figure) -> float:
+    """"A、B共为81家…" totals several items: it does not answer a question naming only
+    some of them (that part is usually given next: "为22家…出具产品责任保险保单")."""
+    before = strip_markup(passage.span(sentence[0], fig.start))
+    marks = list(AGGREGATE.finditer(before))
+    if not marks:
+        return 0.0
+    # the total's scope runs to the sentence end ("…共为81家…,承保风险12.61亿元")
+    listed = CLAUSE_SPLIT.split(before[: marks[-1].start()])[-1]
+    items = [i for i in listed.split("、") if i.strip()]
+    if items:  # "X的A、B": the modifier X belongs to every item, not to the first
+        items[0] = items[0].rsplit("的", 1)[-1]
+    if len(items) < 2:
+        return 0.0
+
+    def named(item: str) -> bool:
+        # a question term that tells this item from the others
+        return sum(w for t, w in q.terms.items()
+                   if t in item and not all(t in other for other in items)) >= 1.0
+
+    n = sum(named(i) for i in items)
+    return -0.8 if 0 < n < len(items) else 0.0
 
 
 def _kind_score(q: Query, fig: Figure) -> float:
@@ -165,14 +200,18 @@ def _latin_score(q: Query, text: str) -> float:
 
 
 def candidates(q: Query, hits: list[Hit], figures: dict[str, list[Figure]],
-               sims: dict[tuple[str, int], float] | None = None) -> list[Candidate]:
+               sims: dict[tuple[str, int], float] | None = None,
+               leads: dict[str, Passage] | None = None) -> list[Candidate]:
     """Every figure of every retrieved sentence, scored against the question.
 
     Coverage is measured on the sentence and, slightly discounted, on its whole passage
-    (why: "加大对“高企贷”支持力度。全年…3983家…" names the product only in the first sentence).
+    (why: "加大对“高企贷”支持力度。全年…3983家…" names the product only in the first sentence)
+    and, more discounted, with the lead of a subject-less paragraph (``leads``, see
+    ``passages.continuation_leads``).
     """
     out: list[Candidate] = []
     sims = sims or {}
+    leads = leads or {}
     lo, hi = (min(sims.values()), max(sims.values())) if sims else (0.0, 0.0)
     # why: English questions share no words with the Chinese text, so the embedding's
     # view of which sentence answers matters most for them
@@ -186,10 +225,17 @@ def candidates(q: Query, hits: list[Hit], figures: dict[str, list[Figure]],
         passage_cov = _coverage(q.terms, p.clean_text + section, q.synonyms)
         first = (p.sentences or ((p.start, p.end),))[0]
         topic = strip_markup(p.span(*first))
+        lead = leads.get(p.id)
+        if lead is not None:
+            # "为59家企业…出具保单" takes its subject from the paragraph before
+            topic = strip_markup(lead.span(*lead.sentences[-1]) if lead.sentences else lead.text)
+
         for sent in p.sentences or ((p.start, p.end),):
             s_text = strip_markup(p.span(*sent))
             in_sent = [f for f in figs if sent[0] <= f.start < sent[1]]
             cov = max(_coverage(q.terms, s_text + section, q.synonyms), 0.85 * passage_cov, _latin_score(q, s_text))
+            if lead is not None:  # what only the lead names counts, discounted
+                cov = _filled(cov, _coverage(q.terms, topic + s_text + section, q.synonyms))
             prior = 0.25 / hit.rank + 0.6 * _number_score(q, s_text)
             if sims and hi > lo:
                 prior += sim_weight * (sims.get((p.id, sent[0]), lo) - lo) / (hi - lo)
@@ -201,12 +247,12 @@ def candidates(q: Query, hits: list[Hit], figures: dict[str, list[Figure]],
             for f in in_sent:
                 window = _figure_window(p, sent, f, in_sent)
                 local = _coverage(q.terms, window + " " + f.metric, q.synonyms)
-                if q.kinds and sent != first:
+                if q.kinds and (sent != first or lead is not None):
                     # a later sentence of a bullet inherits its first sentence's subject:
                     # "加大对“高企贷”支持力度。全年…为3983家…提供…1521.63亿元"
-                    local = max(local, 0.7 * _coverage(q.terms, topic + window, q.synonyms))
+                    local = _filled(local, _coverage(q.terms, topic + window, q.synonyms))
                 score = (cov + 0.8 * local + _kind_score(q, f) + _unit_score(q, f) + _qualifier_score(f)
-                         + _subset_score(p, sent, f) + prior
+                         + _subset_score(p, sent, f) + _aggregate_score(q, p, sent, f) + prior
                          + 0.5 * _latin_score(q, window))
                 out.append(Candidate(f, hit, sent, score, cov))
     out.sort(key=lambda c: -c.score)
@@ -305,6 +351,16 @@ class Answerer:
     def figures(self) -> dict[str, list[Figure]]:
         return self.retriever.index.figures
 
+    @cached_property
+    def leads(self) -> dict[str, Passage]:
+        return continuation_leads(self.retriever.index.passages)
+
+    def _block(self, q: Query, k: int, year: int | None) -> tuple[list[Hit], Block | None]:
+        """Retrieve for one year (or all) and pick the evidence."""
+        hits = self.retriever.search(q.text, k=k, year=year)
+        sims = self.retriever.sentence_scores(q.text, [h.passage for h in hits])
+        return hits, _pick_block(q, candidates(q, hits, self.figures, sims, self.leads))
+
     def _blocks(self, q: Query, k: int, year: int | None) -> tuple[list[Block], list[Hit]]:
         known = self.retriever.index.years
         if q.years:
@@ -315,9 +371,8 @@ class Answerer:
             years = [None]
         blocks, all_hits = [], []
         for y in years:
-            hits = self.retriever.search(q.text, k=k, year=y) if y else self.retriever.search(q.text, k=k)
+            hits, block = self._block(q, k, y)
             all_hits += [h for h in hits if h not in all_hits]
-            block = _pick_block(q, candidates(q, hits, self.figures, self.retriever.sentence_scores(q.text, [h.passage for h in hits])))
             if block:
                 blocks.append(block)
         if years == [None] and blocks:
@@ -326,8 +381,7 @@ class Answerer:
             for other in known:
                 if other == first.year:
                     continue
-                hits = self.retriever.search(q.text, k=k, year=other)
-                block = _pick_block(q, candidates(q, hits, self.figures, self.retriever.sentence_scores(q.text, [h.passage for h in hits])))
+                hits, block = self._block(q, k, other)
                 if block and self._same_metric(q, first, block):
                     blocks.append(block)
                     all_hits += [h for h in hits if h not in all_hits]

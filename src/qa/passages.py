@@ -295,3 +295,25 @@ def parse_document(doc: Document, max_chars: int = MAX_CHARS) -> list[Passage]:
 
 def parse_corpus(docs: list[Document], max_chars: int = MAX_CHARS) -> list[Passage]:
     return [p for doc in docs for p in parse_document(doc, max_chars)]
+
+
+# a paragraph opening with a bare preposition has dropped its subject ("为59家企业的209项临床
+# 试验出具保单"): the subject is in the paragraph before it
+CONTINUATION_START = re.compile(r"^[\s\-•·□◆■]*(?:为|向|对)(?=\*{0,2}\d|[\u4e00-\u9fff])")
+
+
+def continuation_leads(passages: list[Passage]) -> dict[str, Passage]:
+    """Map each subject-less paragraph to the passage before it in the same section.
+
+    >>> lead = Passage("a", "d", 2021, "S", "全年两种保险共为**81家企业**出具保单。", 0, 22)
+    >>> part = Passage("b", "d", 2021, "S", "为**59家企业**的**209项**临床试验出具保单", 23, 48)
+    >>> continuation_leads([lead, part])["b"].id
+    'a'
+    """
+    leads: dict[str, Passage] = {}
+    for prev, p in zip(passages, passages[1:]):
+        # bullets are siblings in a list, not continuations of each other
+        if (prev.doc_id, prev.section) == (p.doc_id, p.section) and p.kind == "paragraph" \
+                and CONTINUATION_START.match(p.text):
+            leads[p.id] = leads.get(prev.id, prev)  # a run of continuations shares one lead
+    return leads
