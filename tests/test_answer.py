@@ -219,6 +219,28 @@ def test_a_subject_less_part_takes_its_subject_from_the_lead():
     assert candidates(q, hits, figures, leads=leads)[0].figure.value == 30
 
 
+@pytest.mark.parametrize("question, expected", [
+    ("全年发放的星海券总额是多少？", 9),        # the parent section's own total
+    ("海洋观测服务的星海券总额是多少？", 4),    # the sub-heading named: its part
+])
+def test_a_part_under_an_unnamed_sub_heading_does_not_answer_for_the_whole(question, expected):
+    from dataclasses import replace
+
+    from qa.answer import candidates
+    from qa.question import analyze
+
+    passages, figures, hits = _synthetic([
+        "全年共发放总额**9亿元**的星海券。",
+        "全年发放总额**5亿元**的星海券,用于设备购置。",
+        "全年发放总额**4亿元**的星海券,用于数据服务。",
+    ])
+    sections = ["券 › 星海券", "券 › 星海券 › 仪器购置服务", "券 › 星海券 › 海洋观测服务"]
+    hits = [h._replace(passage=replace(h.passage, section=s)) for h, s in zip(hits, sections)]
+    hits = [h._replace(rank=r) for r, h in enumerate([hits[1], hits[2], hits[0]], start=1)]  # parts first
+    q = analyze(question, [2030])
+    assert candidates(q, hits, figures)[0].figure.value == expected
+
+
 def test_filled_coverage_discounts_only_what_the_context_adds():
     from qa.answer import _filled
 

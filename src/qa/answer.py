@@ -22,7 +22,7 @@ from functools import cached_property
 from qa.errors import QAError
 from qa.figures import Figure
 from qa.glossary import Glossary, load_glossary
-from qa.passages import Passage, continuation_leads, strip_markup
+from qa.passages import SECTION_SEP, Passage, continuation_leads, strip_markup
 from qa.question import Query, analyze
 from qa.retrieve import Hit, Retriever, check_question, get_retriever
 from qa.units import format_number_en, render_en, render_zh
@@ -164,6 +164,22 @@ def _aggregate_score(q: Query, passage: Passage, sentence: tuple[int, int], fig:
     return -0.8 if 0 < n < len(items) else 0.0
 
 
+def _part_penalties(q: Query, hits: list[Hit], figures: dict[str, list[Figure]]) -> dict[str, float]:
+    """A paragraph under a sub-heading the question does not name ("… › 仪器共享服务") is a
+    part of what its parent section's own paragraph reports in total: when that paragraph
+    was retrieved too, with a figure of the kind asked, the part should not answer."""
+    def has_asked_figure(p: Passage) -> bool:
+        return any(f.kind in q.kinds for f in figures.get(p.id, [])) if q.kinds else bool(figures.get(p.id))
+
+    parents = {h.passage.section for h in hits if has_asked_figure(h.passage)}
+    out: dict[str, float] = {}
+    for h in hits:
+        parent, sep, heading = h.passage.section.rpartition(SECTION_SEP)
+        if sep and parent in parents and _coverage(q.terms, heading, q.synonyms) == 0:
+            out[h.passage.id] = 0.6
+    return out
+
+
 def _kind_score(q: Query, fig: Figure) -> float:
     if not q.kinds:
         return 0.0
@@ -218,6 +234,7 @@ def candidates(q: Query, hits: list[Hit], figures: dict[str, list[Figure]],
     # (less so when the glossary found the question's specific terms)
     has_key = any(w >= 2.0 for w in q.terms.values())
     sim_weight = 0.3 if q.lang == "zh" else (0.4 if has_key else 0.8)
+    parts = _part_penalties(q, hits, figures)
     for hit in hits:
         p = hit.passage
         figs = [f for f in figures.get(p.id, []) if f.kind not in NON_ANSWER_KINDS or f.kind in q.kinds]
@@ -253,6 +270,7 @@ def candidates(q: Query, hits: list[Hit], figures: dict[str, list[Figure]],
                     local = _filled(local, _coverage(q.terms, topic + window, q.synonyms))
                 score = (cov + 0.8 * local + _kind_score(q, f) + _unit_score(q, f) + _qualifier_score(f)
                          + _subset_score(p, sent, f) + _aggregate_score(q, p, sent, f) + prior
+                         - parts.get(p.id, 0.0)
                          + 0.5 * _latin_score(q, window))
                 out.append(Candidate(f, hit, sent, score, cov))
     out.sort(key=lambda c: -c.score)
