@@ -34,6 +34,10 @@ def test_detect_language(text, lang):
     ("2023年比2021年增加了多少家？", ["count"], ["家"]),
     ("Where does Shanghai rank nationally?", ["rank"], []),
     ("Which fund did Fudan set up?", [], []),
+    # the counted noun decides the unit, not another noun of the question
+    ("How many innovation services did companies buy with vouchers?", ["count"], []),
+    ("How many patents did the firms file?", ["count"], ["件"]),
+    ("What number of banks took part?", ["count"], ["家"]),
 ])
 def test_kinds_and_units(question, kinds, units):
     q = analyze(question, YEARS, G)

@@ -102,6 +102,21 @@ def _cues(text: str, table: list[tuple[str, str]], flags: int = 0) -> list[str]:
     return [k for _, k in sorted(found)]
 
 
+def _en_unit_hints(question: str) -> list[str]:
+    """Units of the noun counted: "how many innovation services did companies buy" counts
+    services, not companies; without "how many/number of", any unit noun is a hint.
+
+    >>> _en_unit_hints("How many patents did firms file?"), _en_unit_hints("How many companies?")
+    ([], ['家'])
+    """
+    m = re.search(r"\b(?:how many|number of)((?:\s+[\w-]+){1,4})", question, re.I)
+    scope = question
+    if m:  # the noun phrase ends where the verb or a preposition starts
+        scope = re.split(r"\s(?:did|do|does|were|was|are|is|have|has|had|will|can|in|of|from|"
+                         r"with|for|by|at|on|under|received?|got|get)\b", m.group(1), maxsplit=1, flags=re.I)[0]
+    return [u for pattern, u in EN_UNIT_CUES if re.search(pattern, scope, re.I)]
+
+
 def _growth_first(kinds: list[str], explicit: object) -> list[str]:
     if explicit and "growth" in kinds:
         return ["growth"] + [k for k in kinds if k != "growth"]
@@ -146,7 +161,7 @@ def analyze(question: str, known_years: list[int], glossary: Glossary | None = N
     else:
         low = question.lower()
         kinds = _growth_first(_cues(low, EN_KIND_CUES), re.search(EN_GROWTH_FIRST, low))
-        units = [u for pattern, u in EN_UNIT_CUES if re.search(pattern, question, re.I)]
+        units = _en_unit_hints(question)
         compare = bool(re.search(COMPARE_CUES_EN, low))
         terms = {}
         for zh in (glossary.zh_terms_for(question) if glossary else []):
