@@ -106,7 +106,7 @@ def _en_unit_hints(question: str) -> list[str]:
     """Units of the noun counted: "how many innovation services did companies buy" counts
     services, not companies; without "how many/number of", any unit noun is a hint.
 
-    >>> _en_unit_hints("How many patents did firms file?"), _en_unit_hints("How many companies?")
+    >>> _en_unit_hints("How many services did firms buy?"), _en_unit_hints("How many firms?")
     ([], ['家'])
     """
     m = re.search(r"\b(?:how many|number of)((?:\s+[\w-]+){1,4})", question, re.I)
