@@ -241,6 +241,36 @@ def test_a_part_under_an_unnamed_sub_heading_does_not_answer_for_the_whole(quest
     assert candidates(q, hits, figures)[0].figure.value == expected
 
 
+@pytest.mark.parametrize("question, expected", [
+    ("星海贷的贷款规模有多大？", 2),                 # a result, not the eligibility limit
+    ("星海贷支持销售规模多少以下的企业？", 5000),     # the limit itself is asked
+])
+def test_an_eligibility_limit_answers_only_a_question_about_limits(question, expected):
+    from qa.answer import candidates
+    from qa.question import analyze
+
+    passages, figures, hits = _synthetic([
+        "“星海贷”主要支持销售规模**5000万元**以下的企业。全年为**3家企业**提供贷款**2亿元**。",
+    ])
+    q = analyze(question, [2030])
+    assert candidates(q, hits, figures)[0].figure.value == expected
+
+
+def test_no_arithmetic_with_a_limit():
+    from qa.answer import Answerer, Block
+    from qa.question import analyze
+
+    _, figs_a, hits_a = _synthetic(["支持销售规模**5000万元**以下的企业。"])
+    _, figs_b, hits_b = _synthetic(["全年贷款**10.72亿元**。"])
+    a = Block(2021, hits_a[0], (0, 10), figs_a["p0"], 1.0)
+    b = Block(2023, hits_b[0], (0, 10), figs_b["p0"], 1.0)
+    q = analyze("星海贷的贷款规模有多大？", [2021, 2023])
+    engine = Answerer(retriever=object())  # _comparison needs no index
+    assert engine._comparison(q, [a, b]) == []
+    a.figures = _synthetic(["全年贷款**0.225亿元**。"])[1]["p0"]
+    assert [c["op"] for c in engine._comparison(q, [a, b])] == ["difference", "ratio"]
+
+
 def test_filled_coverage_discounts_only_what_the_context_adds():
     from qa.answer import _filled
 

@@ -190,9 +190,17 @@ def _kind_score(q: Query, fig: Figure) -> float:
     return -0.6
 
 
-def _qualifier_score(fig: Figure) -> float:
-    """"销售规模5000万元以下" is an eligibility threshold, not a result."""
-    return -0.5 if fig.qualifier and "under" in fig.qualifier else 0.0
+# how people ask about a limit rather than a result (language, not domain)
+THRESHOLD_CUES = re.compile(r"以下|以内|以上|不超过|不到|不足|低于|上限|门槛|条件|"
+                            r"\b(?:below|under|less than|up to|at most|limit|cap|threshold|eligib\w*)\b", re.I)
+
+
+def _qualifier_score(q: Query, fig: Figure) -> float:
+    """"销售规模5000万元以下" is an eligibility threshold, not a result, unless the
+    question asks about a limit."""
+    if not (fig.qualifier and "under" in fig.qualifier):
+        return 0.0
+    return -0.3 if THRESHOLD_CUES.search(q.text) else -1.0
 
 
 def _unit_score(q: Query, fig: Figure) -> float:
@@ -268,7 +276,7 @@ def candidates(q: Query, hits: list[Hit], figures: dict[str, list[Figure]],
                     # a later sentence of a bullet inherits its first sentence's subject:
                     # "加大对“高企贷”支持力度。全年…为3983家…提供…1521.63亿元"
                     local = _filled(local, _coverage(q.terms, topic + window, q.synonyms))
-                score = (cov + 0.8 * local + _kind_score(q, f) + _unit_score(q, f) + _qualifier_score(f)
+                score = (cov + 0.8 * local + _kind_score(q, f) + _unit_score(q, f) + _qualifier_score(q, f)
                          + _subset_score(p, sent, f) + _aggregate_score(q, p, sent, f) + prior
                          - parts.get(p.id, 0.0)
                          + 0.5 * _latin_score(q, window))
@@ -356,6 +364,11 @@ def _pick_block(q: Query, cands: list[Candidate]) -> Block | None:
     return Block(best.hit.passage.year, best.hit, best.sentence, figs, confidence)
 
 
+def _context(b: Block) -> str:
+    p = b.hit.passage
+    return p.clean_text + p.section
+
+
 class Answerer:
     """Answers questions over one retriever (the model and index load once)."""
 
@@ -407,9 +420,16 @@ class Answerer:
         return blocks, all_hits
 
     def _same_metric(self, q: Query, a: Block, b: Block) -> bool:
-        """Whether block b reports the same thing as block a, for another year."""
-        if b.confidence < max(self.min_confidence, 0.85 * a.confidence):
+        """Whether block b reports the same thing as block a, for another year: nearly as
+        confident, or naming every specific term of the question that a names (the other
+        report may word the rest differently: 授信金额 vs 信贷支持)."""
+        if b.confidence < self.min_confidence:
             return False
+        if b.confidence < 0.85 * a.confidence:
+            key = [t for t, w in q.terms.items() if w >= 2.0]
+            in_a = [t for t in key if t in _context(a)]
+            if not in_a or any(t not in _context(b) for t in in_a):
+                return False
         if q.compare:
             return True
         if not q.kinds or not a.figures or not b.figures:  # a "what/which" question: one answer
@@ -508,6 +528,8 @@ class Answerer:
         fb = next((f for f in b.figures if f.kind == fa.kind and f.base_unit == fa.base_unit), None)
         if fb is None or fa.kind not in ("count", "money", "percent") or not fa.normalized_value:
             return []
+        if any(f.qualifier and "under" in f.qualifier for f in (fa, fb)):
+            return []  # a limit ("5000万元以下") is not a quantity to subtract
         na, nb = blocks.index(a) + 1, blocks.index(b) + 1
         diff = fb.normalized_value - fa.normalized_value
         ratio = fb.normalized_value / fa.normalized_value
