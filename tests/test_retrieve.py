@@ -17,6 +17,8 @@ def fake_retriever(fake_index):
     ("销售规模5000万元以下", []),
     ("承保风险2937.6万元", []),
     ("第2023号", [2023]),
+    ("Give the figures for both 2021 and 2023.", [2021, 2023]),  # full stop after a year
+    ("增长2023.5万元", []),
     ("", []),
 ])
 def test_years_in(text, years):

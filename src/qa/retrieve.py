@@ -44,7 +44,8 @@ from qa.tokenize import tokenize
 MAX_QUESTION_CHARS = 2000
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 # a 4-digit year, not part of a bigger number or an amount such as 2000万元
-_YEAR = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?![\d.]|\s*(?:万|亿|千|百|元|家|个|件|项|人|户|%|％))")
+# a sentence-final full stop ends a year ("… in 2023."), a decimal point does not ("2023.5万")
+_YEAR = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?!\d|\.\d|\s*(?:万|亿|千|百|元|家|个|件|项|人|户|%|％))")
 
 
 class Hit(NamedTuple):
@@ -98,8 +99,8 @@ def is_chinese(text: str) -> bool:
 def years_in(text: str) -> list[int]:
     """Years written in a question, in order of appearance, without duplicates.
 
-    >>> years_in("2023年比2021年增加了多少家？"), years_in("How much in 2021?"), years_in("5000万元")
-    ([2023, 2021], [2021], [])
+    >>> years_in("2023年比2021年增加了多少家？"), years_in("How much in 2021 and 2023."), years_in("2023.5万元")
+    ([2023, 2021], [2021, 2023], [])
     """
     out: list[int] = []
     for m in _YEAR.finditer(text):
