@@ -77,6 +77,18 @@ def test_no_year_gives_both_years_each_cited(answerer):
     assert "[1]" in a.answer and "[2]" in a.answer
 
 
+@pytest.mark.parametrize("question, expected", [
+    # "each report"/"分别" asks for every year, even when the reports word the metric apart
+    ("Across both reports, how many projects received biomedical liability insurance policies?", {398, 352}),
+    ("两份报告中，生物医药责任保险分别为多少个项目出具了保单？", {398, 352}),
+    ("How much credit did Kechuang Zhulidai provide in each report?", {0.225, 10.72}),
+])
+def test_a_question_over_both_reports_gets_both_years(answerer, question, expected):
+    a = answerer.ask(question)
+    assert [c.year for c in a.citations] == [2021, 2023]
+    assert expected <= set(values(a))
+
+
 def test_comparison_is_computed_and_marked(answerer):
     a = answerer.ask("How did Gaoqidai lending change from 2021 to 2023?")
     diff, ratio = a.computed

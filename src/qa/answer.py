@@ -420,18 +420,19 @@ class Answerer:
         return blocks, all_hits
 
     def _same_metric(self, q: Query, a: Block, b: Block) -> bool:
-        """Whether block b reports the same thing as block a, for another year: nearly as
-        confident, or naming every specific term of the question that a names (the other
-        report may word the rest differently: 授信金额 vs 信贷支持)."""
+        """Whether block b reports the same thing as block a, for another year: confident
+        enough when the question compares years; otherwise nearly as confident as a, or
+        naming every specific term of the question that a names (the other report may word
+        the rest differently: 授信金额 vs 信贷支持)."""
         if b.confidence < self.min_confidence:
             return False
+        if q.compare:  # "in each of the two years", "how did it change": every year is asked
+            return True
         if b.confidence < 0.85 * a.confidence:
             key = [t for t, w in q.terms.items() if w >= 2.0]
             in_a = [t for t in key if t in _context(a)]
             if not in_a or any(t not in _context(b) for t in in_a):
                 return False
-        if q.compare:
-            return True
         if not q.kinds or not a.figures or not b.figures:  # a "what/which" question: one answer
             return False
         fa, fb = a.figures[0], b.figures[0]
