@@ -283,6 +283,30 @@ def test_no_arithmetic_with_a_limit():
     assert [c["op"] for c in engine._comparison(q, [a, b])] == ["difference", "ratio"]
 
 
+def test_a_what_question_is_answered_by_a_sentence_not_by_its_figures():
+    from qa.answer import candidates
+    from qa.question import analyze
+
+    _, figures, hits = _synthetic([
+        "“星海贷”重点支持大学生创业企业。全年为**12家企业**提供星海贷**1亿元**。",
+    ])
+    q = analyze("星海贷重点支持哪些企业？", [2030])
+    best = candidates(q, hits, figures)[0]
+    assert best.hit.passage.span(*best.sentence).startswith("“星海贷”重点支持")
+
+
+def test_a_second_figure_asked_for_is_the_one_next_to_the_first():
+    from qa.answer import _pick_block, candidates
+    from qa.question import analyze
+
+    _, figures, hits = _synthetic([
+        "全年发放总额**4.9亿元**的星海券,惠及中小企业和创业团队,企业和团队使用星海券购买各类创新服务和技术服务,带动企业获投融资**53项**,金额**3.5亿元**。",
+    ])
+    q = analyze("星海券带动企业拿到了多少项投融资？金额是多少？", [2030])
+    block = _pick_block(q, candidates(q, hits, figures))
+    assert [f.value for f in block.figures[:2]] == [53, 3.5]
+
+
 def test_filled_coverage_discounts_only_what_the_context_adds():
     from qa.answer import _filled
 

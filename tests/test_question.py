@@ -38,6 +38,14 @@ def test_detect_language(text, lang):
     ("How many innovation services did companies buy with vouchers?", ["count"], []),
     ("How many patents did the firms file?", ["count"], ["件"]),
     ("What number of banks took part?", ["count"], ["家"]),
+    ("How many grants (counted in enterprise-times) were made?", ["count"], ["家"]),
+    # a figure of no particular kind
+    ("创新券带动的研发总支出大概有多少？", ["any"], []),
+    ("What was the total risk underwritten in 2021?", ["any"], []),
+    ("What training programme was launched?", [], []),
+    # a money noun that only describes what is counted does not ask for money
+    ("有贷款余额的科技型中小企业有多少户？", ["count"], ["户"]),
+    ("带动企业拿到了多少项投融资？金额是多少？", ["count", "money"], ["项"]),
 ])
 def test_kinds_and_units(question, kinds, units):
     q = analyze(question, YEARS, G)
@@ -87,3 +95,8 @@ def test_terms_sharing_an_english_phrase_count_as_synonyms():
 ])
 def test_quoted_numbers(question, numbers):
     assert analyze(question, YEARS, G).numbers == numbers
+
+
+def test_place_and_time_words_are_not_content_even_when_in_the_glossary():
+    q = analyze("上海全年技术合同成交额是多少？", YEARS, G)
+    assert "上海" not in q.terms and "全年" not in q.terms and "成交额" in q.terms

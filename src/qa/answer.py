@@ -169,7 +169,7 @@ def _part_penalties(q: Query, hits: list[Hit], figures: dict[str, list[Figure]])
     part of what its parent section's own paragraph reports in total: when that paragraph
     was retrieved too, with a figure of the kind asked, the part should not answer."""
     def has_asked_figure(p: Passage) -> bool:
-        return any(f.kind in q.kinds for f in figures.get(p.id, [])) if q.kinds else bool(figures.get(p.id))
+        return any(q.wants(f.kind) for f in figures.get(p.id, [])) if q.kinds else bool(figures.get(p.id))
 
     parents = {h.passage.section for h in hits if has_asked_figure(h.passage)}
     out: dict[str, float] = {}
@@ -185,6 +185,8 @@ def _kind_score(q: Query, fig: Figure) -> float:
         return 0.0
     if fig.kind in q.kinds:
         return 1.0 - 0.15 * q.kinds.index(fig.kind)
+    if q.wants(fig.kind):  # a figure of no particular kind was asked for
+        return 0.7
     if fig.kind == "growth" and "percent" in q.kinds:
         return 0.3
     return -0.6
@@ -269,6 +271,11 @@ def candidates(q: Query, hits: list[Hit], figures: dict[str, list[Figure]],
                 penalty = 0.6 if q.kinds else 0.0
                 out.append(Candidate(None, hit, sent, cov + prior - penalty, cov))  # type: ignore[arg-type]
                 continue
+            if not q.kinds:
+                # "what/which" asks for the sentence: its figures neither help nor hurt it
+                score = cov + prior + 0.5 * _latin_score(q, s_text) - parts.get(p.id, 0.0)
+                out += [Candidate(f, hit, sent, score, cov) for f in in_sent]
+                continue
             for f in in_sent:
                 window = _figure_window(p, sent, f, in_sent)
                 local = _coverage(q.terms, window + " " + f.metric, q.synonyms)
@@ -336,6 +343,11 @@ class Block:
     confidence: float
 
 
+def _distance(a: Figure, b: Figure) -> int:
+    """Characters between two figures of one sentence (0 when they touch or overlap)."""
+    return max(0, a.start - b.end, b.start - a.end)
+
+
 def _pick_block(q: Query, cands: list[Candidate]) -> Block | None:
     if not cands:
         return None
@@ -346,6 +358,9 @@ def _pick_block(q: Query, cands: list[Candidate]) -> Block | None:
         # the sentence is the evidence: its other figures follow, most relevant first
         figs.append(best.figure)
         limit = max(3, len(q.kinds) + 2)
+        # a second figure asked for sits next to the first ("53项,投融资金额3.5亿元"):
+        # nearness breaks near-ties between the sentence's other figures
+        sent_cands.sort(key=lambda c: -(c.score + 0.3 * max(0.0, 1 - _distance(c.figure, best.figure) / 60)))
         for c in sent_cands:
             if c.figure not in figs and len(figs) < limit:
                 figs.append(c.figure)
@@ -357,7 +372,7 @@ def _pick_block(q: Query, cands: list[Candidate]) -> Block | None:
     if q.kinds:  # a figure was asked for: the evidence must hold one of that kind
         if best.figure is None:
             confidence -= 0.3
-        elif best.figure.kind in q.kinds:
+        elif q.wants(best.figure.kind):
             confidence += 0.15
         else:
             confidence -= 0.15

@@ -34,6 +34,8 @@ ZH_KIND_CUES = [
 # an interrogative with a measure word ("多少户", "how many") says more than a noun in the
 # question ("贷款余额"): its kind leads
 ZH_COUNT_FIRST = r"(?:多少|几)(?:家|个|件|项|人|户|位|次|名|所)"
+# money asked for in so many words, not only named ("贷款余额")
+ZH_MONEY_ASKED = r"多少(?:钱|元|亿|万)|金额|总额|额度|多大|规模|融资额|多少资金|多少贷款|多少信贷"
 EN_KIND_CUES = [
     (r"\bhow many\b|\bnumber of\b|\bcount\b", "count"),
     (r"\bhow much\b|\bamount\b|\bvalue\b|\bworth\b|\brmb\b|\byuan\b|\bmarket cap|\bbalance\b|\bhow large\b|\bhow big\b|\blending\b|\bfinancing\b", "money"),
@@ -49,6 +51,12 @@ EN_UNIT_CUES = [
     (r"\bprojects?\b", "个"),
     (r"\bpeople\b|\bpersons?\b|\btalents?\b|\bentrepreneurs?\b", "人"),
 ]
+# a figure is asked for, of no particular kind ("大概有多少？", "the total risk underwritten")
+ZH_ANY_FIGURE = r"多少|多大|多高|几(?!乎)"
+EN_ANY_FIGURE = (r"\btotal\b|\bhow much\b|\bhow many\b|\bfigures?\b|"
+                 r"\bwhat (?:was|is|were|are) the (?:number|amount|size|scale|level|sum)\b")
+# the kinds a generic figure question accepts (not dates, editions or years)
+ANSWER_KINDS = ("count", "money", "percent", "growth", "rank")
 COMPARE_CUES_ZH = r"相比|比较|对比|变化|比20\d\d|分别|两年|两份|各是|各为|增加了多少|减少了多少"
 COMPARE_CUES_EN = r"\bcompare|\bcomparison\b|\bchange[ds]?\b|\bbetween\b.*\band\b|\bfrom\b.*\bto\b|\bversus\b|\bvs\b|\beach of the\b|\bboth\b|\beach report\b|\btwo (?:years|reports)\b"
 
@@ -78,6 +86,10 @@ class Query:
     @property
     def wants_figure(self) -> bool:
         return bool(self.kinds)
+
+    def wants(self, kind: str) -> bool:
+        """Whether a figure of ``kind`` answers the question ("any" takes every answer kind)."""
+        return kind in self.kinds or ("any" in self.kinds and kind in ANSWER_KINDS)
 
 
 def detect_language(text: str) -> str:
@@ -114,6 +126,8 @@ def _en_unit_hints(question: str) -> list[str]:
     if m:  # the noun phrase ends where the verb or a preposition starts
         scope = re.split(r"\s(?:did|do|does|were|was|are|is|have|has|had|will|can|in|of|from|"
                          r"with|for|by|at|on|under|received?|got|get)\b", m.group(1), maxsplit=1, flags=re.I)[0]
+        # a unit named in so many words counts too: "(counted in enterprise-times)"
+        scope += " " + " ".join(re.findall(r"\b(?:counted|measured|expressed) in ((?:\s*[\w-]+){1,2})", question, re.I))
     return [u for pattern, u in EN_UNIT_CUES if re.search(pattern, scope, re.I)]
 
 
@@ -152,12 +166,16 @@ def analyze(question: str, known_years: list[int], glossary: Glossary | None = N
         kinds = _cues(question, ZH_KIND_CUES)
         if re.search(ZH_COUNT_FIRST, question) and "count" in kinds:
             kinds = ["count"] + [k for k in kinds if k != "count"]
+            if not re.search(ZH_MONEY_ASKED, question):
+                # "有贷款余额的企业有多少户": the money noun describes what is counted
+                kinds = [k for k in kinds if k != "money"]
         kinds = _growth_first(kinds, re.search(ZH_GROWTH_FIRST, question))
         units = [u for cue, u in ZH_UNIT_CUES.items() if re.search(rf"(?:多少|几|数){cue}", question)]
         compare = bool(re.search(COMPARE_CUES_ZH, question))
         terms = content_terms(question)
         for zh in (glossary.zh_terms_in(question) if glossary else []):
-            terms.setdefault(zh, term_weight(zh) + 0.5)
+            if zh not in ZH_QUESTION_WORDS:  # 上海, 全年: in the glossary for names, not content
+                terms.setdefault(zh, term_weight(zh) + 0.5)
     else:
         low = question.lower()
         kinds = _growth_first(_cues(low, EN_KIND_CUES), re.search(EN_GROWTH_FIRST, low))
@@ -176,6 +194,8 @@ def analyze(question: str, known_years: list[int], glossary: Glossary | None = N
     # numbers the asker quotes ("account for 71%") point at the sentence that has them
     numbers = [n for n in re.findall(r"(?<![\d.,])\d+(?:\.\d+)?(?![\d.,])", question)
                if len(n) >= 2 and int(float(n)) not in years + unknown]
+    if not kinds and re.search(ZH_ANY_FIGURE if lang == "zh" else EN_ANY_FIGURE, question, re.I):
+        kinds = ["any"]
     compare = compare or len(years) >= 2
     if compare and "growth" in kinds and not re.search(ZH_GROWTH_FIRST + "|" + EN_GROWTH_FIRST, question, re.I):
         # "how did X change from 2021 to 2023" compares values, it does not ask a growth rate
