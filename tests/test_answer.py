@@ -108,11 +108,21 @@ def test_comparison_is_computed_and_marked(answerer):
     ("<script>alert(1)</script>", "en"),
     ("hello", "en"),
     ("今天天气怎么样？", "zh"),
+    # a place or a statistic the reports never mention (glossary scope "outside")
+    ("How many STAR Market companies are based in Shenzhen?", "en"),
+    ("科创板上市企业中有多少家来自北京？", "zh"),
+    ("What interest rate do Gaoqidai loans charge?", "en"),
 ])
 def test_unanswerable(answerer, question, lang):
     a = answerer.ask(question)
     assert not a.answerable and a.figures == [] and a.citations == [] and a.language == lang
     assert ("抱歉" in a.answer) if lang == "zh" else a.answer.startswith("Sorry")
+
+
+def test_a_glossary_term_written_otherwise_in_the_report_still_answers(answerer):
+    # 金奖 is in the glossary but the report writes 四金: not an "outside" term
+    a = answerer.ask("上海在中国专利奖评选中获得了几个金奖？")
+    assert a.answerable and "四金" in a.citations[0].quote
 
 
 def test_text_question_cites_the_sentence(answerer):

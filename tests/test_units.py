@@ -150,17 +150,26 @@ def test_glossary_tsv_parses() -> None:
     text = raw.decode("utf-8")  # must be valid UTF-8
     assert not text.startswith("\ufeff")
     lines = text.splitlines()
-    assert lines[0].split("\t") == ["zh", "en", "aliases_en"]
-    rows = [line.split("\t") for line in lines[1:] if line.strip()]
+    assert lines[0].split("\t") == ["zh", "en", "aliases_en", "scope"]
+    rows = [line.split("\t") for line in lines[1:] if line.strip() and not line.startswith("#")]
     assert len(rows) >= 160
-    bad = [r for r in rows if len(r) != 3]
+    bad = [r for r in rows if len(r) not in (3, 4) or (len(r) == 4 and r[3] not in ("", "outside"))]
     assert not bad, bad[:3]
     zh = [r[0].strip() for r in rows]
     assert len(zh) == len(set(zh)), sorted({z for z in zh if zh.count(z) > 1})
-    for z, en, aliases in rows:
+    for z, en, aliases, *_ in rows:
         assert z and en.strip(), (z, en)
         assert z == z.strip() and en == en.strip()
         assert all(a.strip() for a in aliases.split("|")) if aliases else True
+
+
+def test_outside_terms_are_really_absent_from_the_reports() -> None:
+    from qa.glossary import load_glossary
+
+    reports = "".join(p.read_text(encoding="utf-8") for p in GLOSSARY.parent.glob("*.txt"))
+    outside = load_glossary(GLOSSARY).outside
+    assert len(outside) >= 20
+    assert not [t for t in outside if t in reports]
 
 
 @pytest.mark.parametrize(
@@ -172,5 +181,5 @@ def test_glossary_tsv_parses() -> None:
 )
 def test_glossary_key_terms(zh: str, en: str) -> None:
     lines = GLOSSARY.read_text(encoding="utf-8").splitlines()[1:]
-    rows = {line.split("\t")[0]: line.split("\t")[1] for line in lines}
+    rows = {line.split("\t")[0]: line.split("\t")[1] for line in lines if not line.startswith("#")}
     assert en in rows[zh]

@@ -91,6 +91,7 @@ class Candidate:
     sentence: tuple[int, int]
     score: float
     coverage: float  # share of the question's term weight found in the sentence and section
+    context: str = ""  # what describes the figure: its clause, metric, section (and subject)
 
 
 def _coverage(terms: dict[str, float], text: str, synonyms: dict[str, list[str]] | None = None) -> float:
@@ -279,15 +280,17 @@ def candidates(q: Query, hits: list[Hit], figures: dict[str, list[Figure]],
             for f in in_sent:
                 window = _figure_window(p, sent, f, in_sent)
                 local = _coverage(q.terms, window + " " + f.metric, q.synonyms)
+                context = f"{window} {f.metric} {section}"
                 if q.kinds and (sent != first or lead is not None):
                     # a later sentence of a bullet inherits its first sentence's subject:
                     # "加大对“高企贷”支持力度。全年…为3983家…提供…1521.63亿元"
                     local = _filled(local, _coverage(q.terms, topic + window, q.synonyms))
+                    context += " " + topic
                 score = (cov + 0.8 * local + _kind_score(q, f) + _unit_score(q, f) + _qualifier_score(q, f)
                          + _subset_score(p, sent, f) + _aggregate_score(q, p, sent, f) + prior
                          - parts.get(p.id, 0.0)
                          + 0.5 * _latin_score(q, window))
-                out.append(Candidate(f, hit, sent, score, cov))
+                out.append(Candidate(f, hit, sent, score, cov, context))
     out.sort(key=lambda c: -c.score)
     return out
 
@@ -343,6 +346,10 @@ class Block:
     confidence: float
 
 
+def _names_any(text: str, terms: list[str], synonyms: dict[str, list[str]]) -> bool:
+    return any(t in text or any(a in text for a in synonyms.get(t, ())) for t in terms)
+
+
 def _distance(a: Figure, b: Figure) -> int:
     """Characters between two figures of one sentence (0 when they touch or overlap)."""
     return max(0, a.start - b.end, b.start - a.end)
@@ -369,6 +376,10 @@ def _pick_block(q: Query, cands: list[Candidate]) -> Block | None:
     p = best.hit.passage
     if key and not any(t in p.clean_text or t in p.section for t in key):
         confidence -= 0.25  # e.g. a metric only the other year's report gives
+    elif key and best.figure is not None and best.context and not _names_any(best.context, key, q.synonyms):
+        # the passage names the subject asked about, but not near this figure:
+        # "有效期内高新技术企业数突破2万家;发布科技小巨人工程实施办法" does not count Little Giants
+        confidence -= 0.25
     if q.kinds:  # a figure was asked for: the evidence must hold one of that kind
         if best.figure is None:
             confidence -= 0.3
@@ -396,6 +407,17 @@ class Answerer:
     @property
     def figures(self) -> dict[str, list[Figure]]:
         return self.retriever.index.figures
+
+    @cached_property
+    def corpus_text(self) -> str:
+        return "\n".join(p.section + "\n" + p.clean_text for p in self.retriever.index.passages)
+
+    def unknown_concepts(self, q: Query) -> list[str]:
+        """Terms of the question the glossary marks as outside the reports and that no
+        passage mentions (nor a synonym of them): 北京, 利率.
+        (Not every glossary term missing from the text: 金奖 is written 四金 there.)"""
+        return [c for c in q.concepts if c in self.glossary.outside
+                and c not in self.corpus_text and not any(a in self.corpus_text for a in q.synonyms.get(c, ()))]
 
     @cached_property
     def leads(self) -> dict[str, Passage]:
@@ -467,6 +489,11 @@ class Answerer:
             # embeddings alone cannot tell "hello" from a real question here
             return self._unanswerable(q, self.retriever.search(question, k=k, year=year), t0)
         blocks, hits = self._blocks(q, k, year)
+        if self.unknown_concepts(q):
+            # the question names something no report mentions (北京, an interest rate):
+            # the nearest figure is about something else
+            for b in blocks:
+                b.confidence -= 0.5
         t1 = time.perf_counter()
         best = max((b.confidence for b in blocks), default=0.0)
         # once one year answers confidently, another year the question names explicitly

@@ -1,4 +1,7 @@
-"""The zh↔en domain glossary ``corpus/glossary.tsv`` (columns ``zh, en, aliases_en``).
+"""The zh↔en domain glossary ``corpus/glossary.tsv`` (columns ``zh, en, aliases_en, scope``).
+
+``scope`` is empty, or ``outside`` for a term the reports do not use (北京, 利率): a question
+naming one asks about something the reports lack.
 
 Used to find Chinese search terms for an English question, and English names for Chinese
 metrics in English answers — no translation service involved.
@@ -49,6 +52,7 @@ def _variants(en: str, aliases: str) -> list[str]:
 @dataclass
 class Glossary:
     rows: list[tuple[str, str, str]] = field(default_factory=list)
+    outside: frozenset[str] = frozenset()  # zh terms the reports do not use
 
     def __post_init__(self) -> None:
         self._zh2en = {}
@@ -130,12 +134,14 @@ def load_glossary(path: str | Path = DEFAULT_GLOSSARY) -> Glossary:
     path = Path(path)
     if not path.is_file():
         return Glossary([])
-    rows = []
+    rows, outside = [], set()
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
         if n == 0 or not line.strip() or line.startswith("#"):
             continue
-        cols = line.split("\t")
-        zh, en = cols[0].strip(), cols[1].strip() if len(cols) > 1 else ""
+        cols = [c.strip() for c in line.split("\t")] + ["", "", ""]
+        zh, en, aliases, scope = cols[:4]
         if zh and en:
-            rows.append((zh, en, cols[2].strip() if len(cols) > 2 else ""))
-    return Glossary(rows)
+            rows.append((zh, en, aliases))
+            if scope == "outside":
+                outside.add(zh)
+    return Glossary(rows, frozenset(outside))

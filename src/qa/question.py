@@ -82,6 +82,7 @@ class Query:
     latin: list[str] = field(default_factory=list)  # Latin tokens to match literally (PCT, ARJ21)
     synonyms: dict[str, list[str]] = field(default_factory=dict)  # term -> other terms that count
     numbers: list[str] = field(default_factory=list)  # numbers quoted in the question (not years)
+    concepts: list[str] = field(default_factory=list)  # glossary terms the question names
 
     @property
     def wants_figure(self) -> bool:
@@ -173,18 +174,19 @@ def analyze(question: str, known_years: list[int], glossary: Glossary | None = N
         units = [u for cue, u in ZH_UNIT_CUES.items() if re.search(rf"(?:多少|几|数){cue}", question)]
         compare = bool(re.search(COMPARE_CUES_ZH, question))
         terms = content_terms(question)
-        for zh in (glossary.zh_terms_in(question) if glossary else []):
-            if zh not in ZH_QUESTION_WORDS:  # 上海, 全年: in the glossary for names, not content
-                terms.setdefault(zh, term_weight(zh) + 0.5)
+        concepts = [zh for zh in (glossary.zh_terms_in(question) if glossary else [])
+                    if zh not in ZH_QUESTION_WORDS]  # 上海, 全年: in the glossary for names, not content
+        for zh in concepts:
+            terms.setdefault(zh, term_weight(zh) + 0.5)
     else:
         low = question.lower()
         kinds = _growth_first(_cues(low, EN_KIND_CUES), re.search(EN_GROWTH_FIRST, low))
         units = _en_unit_hints(question)
         compare = bool(re.search(COMPARE_CUES_EN, low))
         terms = {}
-        for zh in (glossary.zh_terms_for(question) if glossary else []):
-            if zh in ZH_QUESTION_WORDS:
-                continue
+        concepts = [zh for zh in (glossary.zh_terms_for(question) if glossary else [])
+                    if zh not in ZH_QUESTION_WORDS]
+        for zh in concepts:
             terms[zh] = term_weight(zh) + 0.5
             for tok, w in content_terms(zh).items():
                 terms.setdefault(tok, w * 0.5)
@@ -200,4 +202,5 @@ def analyze(question: str, known_years: list[int], glossary: Glossary | None = N
     if compare and "growth" in kinds and not re.search(ZH_GROWTH_FIRST + "|" + EN_GROWTH_FIRST, question, re.I):
         # "how did X change from 2021 to 2023" compares values, it does not ask a growth rate
         kinds = [k for k in kinds if k != "growth"] or ["money", "count"]
-    return Query(question, lang, years, unknown, kinds, units, compare, terms, latin, synonyms, numbers)
+    return Query(question, lang, years, unknown, kinds, units, compare, terms, latin, synonyms, numbers,
+                 concepts)
