@@ -317,6 +317,18 @@ def test_a_second_figure_asked_for_is_the_one_next_to_the_first():
     assert [f.value for f in block.figures[:2]] == [53, 3.5]
 
 
+def test_a_figure_whose_own_clause_is_about_something_else_is_not_an_answer():
+    # the sentence names the subject asked about, but the figure counts something else
+    from qa.answer import MIN_CONFIDENCE, _pick_block, candidates
+    from qa.question import analyze
+
+    _, figures, hits = _synthetic(["有效期内高新技术企业数突破**2万家**;发布星海小巨人工程实施办法。"])
+    q = analyze("星海小巨人有多少家？", [2030])
+    assert _pick_block(q, candidates(q, hits, figures)).confidence < MIN_CONFIDENCE
+    q = analyze("有效期内高新技术企业有多少家？", [2030])
+    assert _pick_block(q, candidates(q, hits, figures)).confidence >= MIN_CONFIDENCE
+
+
 def test_filled_coverage_discounts_only_what_the_context_adds():
     from qa.answer import _filled
 

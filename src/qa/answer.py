@@ -346,10 +346,6 @@ class Block:
     confidence: float
 
 
-def _names_any(text: str, terms: list[str], synonyms: dict[str, list[str]]) -> bool:
-    return any(t in text or any(a in text for a in synonyms.get(t, ())) for t in terms)
-
-
 def _distance(a: Figure, b: Figure) -> int:
     """Characters between two figures of one sentence (0 when they touch or overlap)."""
     return max(0, a.start - b.end, b.start - a.end)
@@ -376,10 +372,7 @@ def _pick_block(q: Query, cands: list[Candidate]) -> Block | None:
     p = best.hit.passage
     if key and not any(t in p.clean_text or t in p.section for t in key):
         confidence -= 0.25  # e.g. a metric only the other year's report gives
-    elif key and best.figure is not None and best.context and not _names_any(best.context, key, q.synonyms):
-        # the passage names the subject asked about, but not near this figure:
-        # "有效期内高新技术企业数突破2万家;发布科技小巨人工程实施办法" does not count Little Giants
-        confidence -= 0.25
+
     if q.kinds:  # a figure was asked for: the evidence must hold one of that kind
         if best.figure is None:
             confidence -= 0.3
@@ -387,6 +380,10 @@ def _pick_block(q: Query, cands: list[Candidate]) -> Block | None:
             confidence += 0.15
         else:
             confidence -= 0.15
+    if q.kinds and best.figure is not None and best.context:
+        # the figure's own clause must be about what was asked, not only its sentence:
+        # "有效期内高新技术企业数突破2万家;发布科技小巨人工程实施办法" does not count Little Giants
+        confidence = min(confidence, _coverage(q.terms, best.context, q.synonyms) + 0.3)
     return Block(best.hit.passage.year, best.hit, best.sentence, figs, confidence)
 
 
