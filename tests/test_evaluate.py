@@ -37,6 +37,16 @@ def test_score_one_counts_figures_citations_language():
     assert not r.language_ok and r.figure_hits == 0 and not r.ok
 
 
+def test_a_gold_quote_with_bold_markup_matches_the_cited_passage():
+    gold = {"id": "x", "lang": "zh", "type": "figure", "question": "q",
+            "answers": [{"value": 0.225, "unit": "亿元", "text": "0.225亿元"}],
+            "source": [{"doc": "d", "quote": "提供信贷支持**0.225亿元**"}]}
+    fig = {"value": 0.225, "normalized_value": 22_500_000.0, "base_unit": "元"}
+    cit = {"doc_id": "d", "text": "全年为**12家企业**提供信贷支持**0.225亿元**。", "quote": "…"}
+    r = score_one(gold, _answer(language="zh", figures=[fig], citations=[cit], passages=[{"text": cit["text"]}]), k=5)
+    assert (r.citation_hits, r.retrieval_hit) == (1, True)
+
+
 def test_unanswerable_scoring():
     gold = {"id": "u", "lang": "zh", "type": "unanswerable", "question": "q", "answers": [], "source": []}
     assert score_one(gold, _answer(answerable=False, language="zh", answer="抱歉，没有。"), 5).ok

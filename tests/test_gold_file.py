@@ -235,3 +235,21 @@ def test_values_near_quotes(rec):
         else:
             # text answers: the answer text (or its core) sits next to the quote
             assert any(a["text"] in _strip_markup(w) for w in windows), a["text"]
+
+
+# eval/dev.jsonl: 60 questions written by someone who had not seen the system (a second,
+# independent check of how answers generalise); the same format, lighter rules.
+DEV = ROOT / "eval" / "dev.jsonl"
+
+
+def test_dev_set_is_well_formed():
+    recs = [json.loads(line) for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(recs) == 60 and len({r["id"] for r in recs}) == 60
+    assert {r["lang"] for r in recs} == LANGS and {r["type"] for r in recs} == TYPES
+    for r in recs:
+        assert set(r) == REQUIRED_KEYS, r["id"]
+        assert (r["type"] == "unanswerable") == (not r["answers"]), r["id"]
+        for s in r["source"]:
+            assert s["quote"] in DOCS[s["doc"]], (r["id"], s["quote"])
+        if r["lang"] == "en":
+            assert not CJK.search(r["question"]), r["id"]

@@ -126,7 +126,8 @@ def score_one(gold: dict, answer: dict, k: int) -> Result:
     cited = [(c["doc_id"], strip_markup(c["text"])) for c in answer.get("citations", [])]
     for s in gold["source"]:
         r.citation_total += 1
-        if any(doc == s["doc"] and s["quote"] in text for doc, text in cited):
+        # a gold quote may keep the report's **bold** markup; the comparison ignores it
+        if any(doc == s["doc"] and strip_markup(s["quote"]) in text for doc, text in cited):
             r.citation_hits += 1
         else:
             r.notes.append(f"quote not cited: {s['quote']}")
@@ -140,7 +141,7 @@ def score_one(gold: dict, answer: dict, k: int) -> Result:
                 r.notes.append(f"text answer missing: {a['text']}")
     passages = [strip_markup(p["text"]) for p in answer.get("passages", [])[:k]]
     if gold["source"]:
-        r.retrieval_hit = any(s["quote"] in t for s in gold["source"] for t in passages)
+        r.retrieval_hit = any(strip_markup(s["quote"]) in t for s in gold["source"] for t in passages)
     return r
 
 
