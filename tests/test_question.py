@@ -46,6 +46,9 @@ def test_detect_language(text, lang):
     # a money noun that only describes what is counted does not ask for money
     ("有贷款余额的科技型中小企业有多少户？", ["count"], ["户"]),
     ("带动企业拿到了多少项投融资？金额是多少？", ["count", "money"], ["项"]),
+    # "which/what" asks for a name: a money noun in a programme's name asks no figure
+    ("技术创新资金计划优先支持哪些项目？", [], []),
+    ("哪些企业获得了多少贷款？", ["money"], []),
 ])
 def test_kinds_and_units(question, kinds, units):
     q = analyze(question, YEARS, G)
@@ -100,3 +103,7 @@ def test_quoted_numbers(question, numbers):
 def test_place_and_time_words_are_not_content_even_when_in_the_glossary():
     q = analyze("上海全年技术合同成交额是多少？", YEARS, G)
     assert "上海" not in q.terms and "全年" not in q.terms and "成交额" in q.terms
+
+
+def test_a_question_word_glued_to_a_noun_is_not_content():
+    assert "哪些项目" not in analyze("资金计划优先支持哪些项目？", YEARS, G).terms

@@ -57,6 +57,10 @@ EN_ANY_FIGURE = (r"\btotal\b|\bhow much\b|\bhow many\b|\bfigures?\b|"
                  r"\bwhat (?:was|is|were|are) the (?:number|amount|size|scale|level|sum)\b")
 # the kinds a generic figure question accepts (not dates, editions or years)
 ANSWER_KINDS = ("count", "money", "percent", "growth", "rank")
+# "which/what" asks for a name or a sentence; a money noun in it ("资金计划") asks no figure
+ZH_INTERROGATIVE = r"哪些|哪个|哪家|哪类|哪项|哪里|哪|什么|何种|如何|怎样|怎么"
+ZH_FIGURE_ASKED = (ZH_ANY_FIGURE + r"|占比|比例|比重|百分之|几成|排名|排第|位列|第几|名次|增幅|增速|增长率|"
+                   r"金额|总额|规模|数量|数目|市值")
 COMPARE_CUES_ZH = r"相比|比较|对比|变化|比20\d\d|分别|两年|两份|各是|各为|增加了多少|减少了多少"
 COMPARE_CUES_EN = r"\bcompare|\bcomparison\b|\bchange[ds]?\b|\bbetween\b.*\band\b|\bfrom\b.*\bto\b|\bversus\b|\bvs\b|\beach of the\b|\bboth\b|\beach report\b|\btwo (?:years|reports)\b"
 
@@ -150,6 +154,8 @@ def content_terms(text: str) -> dict[str, float]:
     for tok in tokenize(text, bigrams=False):  # bigrams help BM25 recall, not term matching
         if tok in ZH_QUESTION_WORDS or re.fullmatch(r"\d+(\.\d+)?%?", tok) or not _CJK.search(tok):
             continue
+        if re.match(ZH_INTERROGATIVE, tok):  # jieba's "哪些项目": the noun is a token too
+            continue
         terms[tok] = max(terms.get(tok, 0.0), term_weight(tok))
     return terms
 
@@ -171,6 +177,8 @@ def analyze(question: str, known_years: list[int], glossary: Glossary | None = N
                 # "有贷款余额的企业有多少户": the money noun describes what is counted
                 kinds = [k for k in kinds if k != "money"]
         kinds = _growth_first(kinds, re.search(ZH_GROWTH_FIRST, question))
+        if re.search(ZH_INTERROGATIVE, question) and not re.search(ZH_FIGURE_ASKED, question):
+            kinds = []
         units = [u for cue, u in ZH_UNIT_CUES.items() if re.search(rf"(?:多少|几|数){cue}", question)]
         compare = bool(re.search(COMPARE_CUES_ZH, question))
         terms = content_terms(question)
