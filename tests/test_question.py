@@ -71,6 +71,18 @@ def test_english_terms_come_from_the_glossary():
     assert analyze("What about the weather?", YEARS, G).terms == {}
 
 
+@pytest.mark.parametrize("question, term", [
+    # fillers ("have been") and British spelling do not hide a glossary phrase
+    ("How many listing applications have been accepted?", "受理决定"),
+    ("What speeds up the commercialisation of research?", "科技成果转化"),
+    ("What is the Little Giant Programme?", "科技小巨人工程"),
+])
+def test_english_phrasing_variants_find_the_term(question, term):
+    from qa.glossary import load_glossary
+
+    assert term in analyze(question, YEARS, load_glossary()).concepts
+
+
 def test_chinese_terms_drop_question_words():
     q = analyze("2023年高企贷支持了多少家企业？", YEARS, G)
     assert "高企贷" in q.terms and "多少" not in q.terms and "2023" not in q.terms

@@ -23,14 +23,29 @@ DEFAULT_GLOSSARY = Path(__file__).resolve().parents[2] / "corpus" / "glossary.ts
 _WORD = re.compile(r"[a-z0-9]+")
 
 
+# words that never tell two terms apart: "applications have been accepted" and
+# "applications accepted" name the same thing
+_FILLER = frozenset("a an the have has had been be being is are was were do does did".split())
+_BRITISH = {"programme": "program", "centre": "center", "licence": "license"}
+
+
 def normalize_en(text: str) -> str:
-    """Lower-case words with a crude plural strip, space-joined and space-padded.
+    """Lower-case words without fillers, American spelling and a crude plural strip,
+    space-joined and space-padded.
 
     >>> normalize_en("High-tech Enterprises' loans")
     ' high tech enterprise loan '
+    >>> normalize_en("The applications have been accepted; commercialisation programmes")
+    ' application accepted commercialization program '
     """
     words = []
     for w in _WORD.findall(text.lower()):
+        if w in _FILLER:
+            continue
+        stem = w[:-1] if w.endswith("s") else w
+        if stem in _BRITISH:  # programmes → programs
+            w = _BRITISH[stem] + w[len(stem):]
+        w = w.replace("isation", "ization")  # commercialisation → commercialization
         if len(w) > 3 and w.endswith("ies"):
             w = w[:-3] + "y"
         elif len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
