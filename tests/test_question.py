@@ -39,6 +39,8 @@ def test_detect_language(text, lang):
     ("How many patents did the firms file?", ["count"], ["件"]),
     ("What number of banks took part?", ["count"], ["家"]),
     ("How many grants (counted in enterprise-times) were made?", ["count"], ["家"]),
+    # growth over the previous year is not a comparison of the two reports
+    ("By what percentage did loans grow compared with the previous year?", ["growth", "percent"], []),
     # a figure of no particular kind
     ("创新券带动的研发总支出大概有多少？", ["any"], []),
     ("What was the total risk underwritten in 2021?", ["any"], []),

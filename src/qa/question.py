@@ -22,7 +22,10 @@ _LATIN_WORD = re.compile(r"[A-Za-z]+")
 # (pattern, kind) — kinds are ordered by where their cue appears, except that an explicit
 # question about growth ("增长了多少", "how fast") leads: "余额同比增长多少" asks for growth.
 ZH_GROWTH_FIRST = r"(?:增长|上升|提高|下降|减少|涨|增加)了?多少(?![家个件项人户位次名])|增幅|增速|增长率|同比增长|(?:上升|前进|提升|提高)了?几位"
-EN_GROWTH_FIRST = r"\bhow fast\b|\bgrowth rate\b|\bby how much\b|\bgr[oe]w by\b|\bwhat growth\b|\bpercent(?:age)? (?:increase|growth)\b"
+EN_GROWTH_FIRST = (r"\bhow fast\b|\bgrowth rate\b|\bby how much\b|\bgr[oe]w by\b|\bwhat growth\b|"
+                   r"\bpercent(?:age)? (?:increase|growth)\b|\bby what percent(?:age)?\b|"
+                   r"\b(?:compared (?:with|to)|over|than) (?:the )?(?:previous|prior|last) year\b|"
+                   r"\byear[- ]on[- ]year\b")
 ZH_KIND_CUES = [
     (r"多少(?:家|个|件|项|人|户|位|次|名|所)|几(?:家|个|件|项|人|户|位|次|名)|数量|数目|多少(?:企业|机构|项目)", "count"),
     (r"多少(?:钱|元|亿|万|贷款|信贷|资金|融资|补贴|保费)|金额|规模|额度|资金|总额|多少信贷|融资额|市值|保障|承保|放款|贷款余额|减了多少税|税额|多大", "money"),
@@ -62,7 +65,7 @@ ZH_INTERROGATIVE = r"哪些|哪个|哪家|哪类|哪项|哪里|哪|什么|何种
 ZH_FIGURE_ASKED = (ZH_ANY_FIGURE + r"|占比|比例|比重|百分之|几成|排名|排第|位列|第几|名次|增幅|增速|增长率|"
                    r"金额|总额|规模|数量|数目|市值")
 COMPARE_CUES_ZH = r"相比|比较|对比|变化|比20\d\d|分别|两年|两份|各是|各为|增加了多少|减少了多少"
-COMPARE_CUES_EN = r"\bcompare|\bcomparison\b|\bchange[ds]?\b|\bbetween\b.*\band\b|\bfrom\b.*\bto\b|\bversus\b|\bvs\b|\beach of the\b|\bboth\b|\beach report\b|\btwo (?:years|reports)\b"
+COMPARE_CUES_EN = r"\bcompare(?!d (?:with|to) (?:the )?(?:previous|prior|last) year)|\bcomparison\b|\bchange[ds]?\b|\bbetween\b.*\band\b|\bfrom\b.*\bto\b|\bversus\b|\bvs\b|\beach of the\b|\bboth\b|\beach report\b|\btwo (?:years|reports)\b"
 
 # question words and fillers that carry no content for matching (language, not domain)
 ZH_QUESTION_WORDS = set(
