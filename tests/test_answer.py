@@ -329,6 +329,24 @@ def test_a_figure_whose_own_clause_is_about_something_else_is_not_an_answer():
     assert _pick_block(q, candidates(q, hits, figures)).confidence >= MIN_CONFIDENCE
 
 
+@pytest.mark.parametrize("question, expected", [
+    ("累计入库企业有多少家？", 1557),
+    ("有多少家企业成功登陆星海板？", 24),               # the part names what is asked
+    ("星海贷提供了多少贷款？", 3534.78),
+    ("星海贷给中小企业的贷款金额是多少？", 1988.04),     # "其中" runs to the sentence end
+])
+def test_of_which_parts_answer_only_questions_that_name_the_part(question, expected):
+    from qa.answer import candidates
+    from qa.question import analyze
+
+    _, figures, hits = _synthetic([
+        "累计入库企业**1557家**,其中**24家企业**成功登陆星海板。",
+        "“星海贷”共为**9729家**企业提供贷款**3534.78亿元**,其中中小企业**8890家**,贷款金额**1988.04亿元**。",
+    ])
+    q = analyze(question, [2030])
+    assert candidates(q, hits, figures)[0].figure.value == expected
+
+
 def test_filled_coverage_discounts_only_what_the_context_adds():
     from qa.answer import _filled
 

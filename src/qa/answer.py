@@ -128,13 +128,18 @@ def _figure_window(passage: Passage, sentence: tuple[int, int], fig: Figure, oth
     return strip_markup(text[left:right])
 
 
-def _subset_score(passage: Passage, sentence: tuple[int, int], fig: Figure) -> float:
-    """A figure in a "其中…" (of which) clause is a part of the headline figure before it:
-    it answers only when the question names the part, which term coverage then rewards."""
-    s = sentence[0]
-    text = strip_markup(passage.span(s, fig.start))
-    clause = CLAUSE_SPLIT.split(text)[-1].strip()
-    return -0.3 if clause.startswith("其中") else 0.0
+def _subset_score(q: Query, passage: Passage, sentence: tuple[int, int], fig: Figure) -> float:
+    """A figure after "其中" (of which) is a part of the headline figure before it: it
+    answers only when the question names the part ("…1557家,其中24家企业成功登陆科创板" for
+    "how many made it onto the STAR Market": a specific term only the part has).
+    The part runs to the sentence end: "其中中小企业8890家,贷款金额1988.04亿元"."""
+    before = strip_markup(passage.span(sentence[0], fig.start))
+    at = before.rfind("其中")
+    if at < 0:
+        return 0.0
+    head, part = before[:at], strip_markup(passage.span(sentence[0], sentence[1]))[at:]
+    named = any(w >= 1.5 and t in part and t not in head for t, w in q.terms.items())
+    return 0.3 if named else -0.3
 
 
 # "共/合计" after a list totals it ("共同/共享" are other words)
@@ -287,7 +292,7 @@ def candidates(q: Query, hits: list[Hit], figures: dict[str, list[Figure]],
                     local = _filled(local, _coverage(q.terms, topic + window, q.synonyms))
                     context += " " + topic
                 score = (cov + 0.8 * local + _kind_score(q, f) + _unit_score(q, f) + _qualifier_score(q, f)
-                         + _subset_score(p, sent, f) + _aggregate_score(q, p, sent, f) + prior
+                         + _subset_score(q, p, sent, f) + _aggregate_score(q, p, sent, f) + prior
                          - parts.get(p.id, 0.0)
                          + 0.5 * _latin_score(q, window))
                 out.append(Candidate(f, hit, sent, score, cov, context))
