@@ -112,11 +112,18 @@ def test_comparison_is_computed_and_marked(answerer):
     ("How many STAR Market companies are based in Shenzhen?", "en"),
     ("科创板上市企业中有多少家来自北京？", "zh"),
     ("What interest rate do Gaoqidai loans charge?", "en"),
+    # another member of a series than the report gives (首期 only)
+    ("How large is the second phase of the Fudan fund of funds?", "en"),
 ])
 def test_unanswerable(answerer, question, lang):
     a = answerer.ask(question)
     assert not a.answerable and a.figures == [] and a.citations == [] and a.language == lang
     assert ("抱歉" in a.answer) if lang == "zh" else a.answer.startswith("Sorry")
+
+
+def test_the_member_of_a_series_the_report_gives_answers(answerer):
+    a = answerer.ask("复旦科创母基金首期规模是多少？")
+    assert a.answerable and 10 in values(a)
 
 
 def test_a_glossary_term_written_otherwise_in_the_report_still_answers(answerer):

@@ -23,7 +23,7 @@ from qa.errors import QAError
 from qa.figures import Figure
 from qa.glossary import Glossary, load_glossary
 from qa.passages import SECTION_SEP, Passage, continuation_leads, strip_markup
-from qa.question import Query, analyze
+from qa.question import Query, analyze, ordinals_in
 from qa.retrieve import Hit, Retriever, check_question, get_retriever
 from qa.units import format_number_en, render_en, render_zh
 
@@ -351,6 +351,12 @@ class Block:
     confidence: float
 
 
+def _other_ordinal(q: Query, text: str) -> bool:
+    """Whether ``text`` names another member of a series the question names one of."""
+    found = ordinals_in(text)
+    return any(any(s == series for _, s in found) and (n, series) not in found for n, series in q.ordinals)
+
+
 def _distance(a: Figure, b: Figure) -> int:
     """Characters between two figures of one sentence (0 when they touch or overlap)."""
     return max(0, a.start - b.end, b.start - a.end)
@@ -385,6 +391,8 @@ def _pick_block(q: Query, cands: list[Candidate]) -> Block | None:
             confidence += 0.15
         else:
             confidence -= 0.15
+    if _other_ordinal(q, strip_markup(p.span(*best.sentence))):
+        confidence -= 1.0  # "第二期的规模" is never answered by "首期规模10亿元"
     if q.kinds and best.figure is not None and best.context:
         # the figure's own clause must be about what was asked, not only its sentence:
         # "有效期内高新技术企业数突破2万家;发布科技小巨人工程实施办法" does not count Little Giants

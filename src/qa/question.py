@@ -76,6 +76,38 @@ ZH_QUESTION_WORDS = set(
 )
 
 
+# "第二期", "首批", "phase 2", "the 24th edition": which one of a series is meant
+ZH_ORDINAL = re.compile(r"第\s*([0-9]+|[一二三四五六七八九十百两]+)\s*(期|批|届|轮)|首(期|批|届|轮)")
+EN_ORDINAL_WORDS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6}
+EN_SERIES = {"phase": "期", "batch": "批", "edition": "届", "session": "届", "round": "轮"}
+EN_ORDINAL = re.compile(r"\b(first|second|third|fourth|fifth|sixth|\d+(?:st|nd|rd|th))\s+(phase|batch|edition|session|round)\b"
+                        r"|\b(phase|batch|round)\s+(\d+)\b", re.I)
+
+
+def ordinals_in(text: str) -> list[tuple[int, str]]:
+    """(number, series) pairs of ordinals in Chinese or English text.
+
+    >>> ordinals_in("首期规模10亿元"), ordinals_in("第24届中国专利奖"), ordinals_in("its second phase")
+    ([(1, '期')], [(24, '届')], [(2, '期')])
+    """
+    from qa.figures import parse_number  # the figure parser already reads Chinese numerals
+
+    out = []
+    for m in ZH_ORDINAL.finditer(text):
+        if m.group(3):
+            out.append((1, m.group(3)))
+        elif (n := parse_number(m.group(1))) is not None:
+            out.append((int(n), m.group(2)))
+    for m in EN_ORDINAL.finditer(text):
+        if m.group(1):
+            word = m.group(1).lower()
+            n = EN_ORDINAL_WORDS.get(word) or int(re.sub(r"\D", "", word))
+            out.append((n, EN_SERIES[m.group(2).lower()]))
+        else:
+            out.append((int(m.group(4)), EN_SERIES[m.group(3).lower()]))
+    return out
+
+
 @dataclass
 class Query:
     text: str
@@ -90,6 +122,7 @@ class Query:
     synonyms: dict[str, list[str]] = field(default_factory=dict)  # term -> other terms that count
     numbers: list[str] = field(default_factory=list)  # numbers quoted in the question (not years)
     concepts: list[str] = field(default_factory=list)  # glossary terms the question names
+    ordinals: list[tuple[int, str]] = field(default_factory=list)  # "第二期" → (2, "期")
 
     @property
     def wants_figure(self) -> bool:
@@ -214,4 +247,4 @@ def analyze(question: str, known_years: list[int], glossary: Glossary | None = N
         # "how did X change from 2021 to 2023" compares values, it does not ask a growth rate
         kinds = [k for k in kinds if k != "growth"] or ["money", "count"]
     return Query(question, lang, years, unknown, kinds, units, compare, terms, latin, synonyms, numbers,
-                 concepts)
+                 concepts, ordinals_in(question))
