@@ -70,6 +70,15 @@ def test_the_year_asked_decides_the_figure(answerer, question, year, expected):
     assert {c.year for c in a.citations} == {year or int(expected == 3534.78 and 2023 or 2021)}
 
 
+@pytest.mark.parametrize("question, lead", [
+    # "enterprises" is in "其中中小企业8890家" too, but it does not name that part
+    ("How many enterprises got Gaoqidai loans in 2023?", 9729),
+    ("In 2023, how many SMEs were among the Gaoqidai borrowers?", 8890),
+])
+def test_the_headline_leads_unless_the_part_is_named(answerer, question, lead):
+    assert values(answerer.ask(question))[0] == lead
+
+
 def test_no_year_gives_both_years_each_cited(answerer):
     a = answerer.ask("How much credit has the Gaoqidai program provided to high-tech enterprises?")
     assert [c.year for c in a.citations] == [2021, 2023]

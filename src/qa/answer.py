@@ -138,7 +138,7 @@ def _subset_score(q: Query, passage: Passage, sentence: tuple[int, int], fig: Fi
     if at < 0:
         return 0.0
     head, part = before[:at], strip_markup(passage.span(sentence[0], sentence[1]))[at:]
-    named = any(w >= 1.5 and t in part and t not in head for t, w in q.terms.items())
+    named = any(w >= 2.0 and t in part and t not in head for t, w in q.terms.items())
     return 0.3 if named else -0.3
 
 
