@@ -315,15 +315,20 @@ def _clause_for(p: Passage, sent: tuple[int, int], figs: list[Figure]) -> str:
     return "…" + strip_markup(raw[left:right]).strip() + "…"
 
 
-def _metric_en(fig: Figure, glossary: Glossary) -> str:
+def _metric_en(fig: Figure, glossary: Glossary, asked: list[str] = ()) -> str:
     """The metric in English from glossary terms; untranslated words stay in Chinese, in
-    brackets, only when no term of the metric is in the glossary (never a guessed word)."""
+    brackets, only when no term of the metric is in the glossary (never a guessed word).
+
+    The metric's words run up to the figure; the last two name it best, and a term the
+    question asked about (``asked``) stays in front: "Gaoqidai · credit support · SMEs".
+    """
     if not fig.metric:
         return "[figure]"
-    parts = [glossary.translate(w) for w in fig.metric.split()]
-    known = [p for p in parts if not p.startswith("[")]
-    kept = known or parts
-    return " · ".join(dict.fromkeys(kept))
+    words = list(dict.fromkeys(fig.metric.split()))
+    parts = {w: glossary.translate(w) for w in words}
+    known = [w for w in words if not parts[w].startswith("[")] or words
+    kept = [w for w in known if w in asked and w not in known[-2:]] + known[-2:]
+    return " · ".join(dict.fromkeys(parts[w] for w in kept))
 
 
 def _figure_en(fig: Figure) -> str:
@@ -567,7 +572,7 @@ class Answerer:
     def _english_part(self, q: Query, b: Block, n: int, clause: str) -> str:
         lead = self._lead(q, b) if q.kinds else []  # "what/which" questions: the sentence answers
         if lead:
-            items = "; ".join(f"{_metric_en(f, self.glossary)}: {_figure_en(f)}" for f in lead)
+            items = "; ".join(f"{_metric_en(f, self.glossary, q.concepts)}: {_figure_en(f)}" for f in lead)
             return f"In {b.year}, {items} [{n}]. Source: “{clause}”"
         return f"The {b.year} report says [{n}]: “{clause}”"
 
