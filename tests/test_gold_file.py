@@ -237,13 +237,13 @@ def test_values_near_quotes(rec):
             assert any(a["text"] in _strip_markup(w) for w in windows), a["text"]
 
 
-# eval/dev.jsonl: 60 questions written by someone who had not seen the system (a second,
-# independent check of how answers generalise); the same format, lighter rules.
-DEV = ROOT / "eval" / "dev.jsonl"
-
-
-def test_dev_set_is_well_formed():
-    recs = [json.loads(line) for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
+# eval/dev.jsonl and eval/dev2.jsonl: 60 questions each, written by someone who had not
+# seen the system (independent checks of how answers generalise; dev2 is harder: heavy
+# paraphrase, colloquial and mixed-script questions, close traps); same format, lighter rules.
+@pytest.mark.parametrize("name", ["dev.jsonl", "dev2.jsonl"])
+def test_dev_set_is_well_formed(name):
+    recs = [json.loads(line) for line in (ROOT / "eval" / name).read_text(encoding="utf-8").splitlines()
+            if line.strip()]
     assert len(recs) == 60 and len({r["id"] for r in recs}) == 60
     assert {r["lang"] for r in recs} == LANGS and {r["type"] for r in recs} == TYPES
     for r in recs:
