@@ -508,7 +508,7 @@ class Answerer:
             # the question names something no report mentions (北京, an interest rate):
             # the nearest figure is about something else
             for b in blocks:
-                b.confidence -= 0.5
+                b.confidence -= 1.0
         t1 = time.perf_counter()
         best = max((b.confidence for b in blocks), default=0.0)
         # once one year answers confidently, another year the question names explicitly
