@@ -363,6 +363,21 @@ def test_of_which_parts_answer_only_questions_that_name_the_part(question, expec
     assert candidates(q, hits, figures)[0].figure.value == expected
 
 
+@pytest.mark.parametrize("question, penalised", [
+    ("星海芯片领域的企业占比是多少？", True),       # one item of the list: the total is not its share
+    ("哪三个领域的企业占比合计71%？", False),       # names no item: the total answers
+    ("星海芯片、月光医药及云端智能领域企业占比多少？", False),  # every item
+])
+def test_a_list_right_before_a_figure_totals_it(question, penalised):
+    from qa.answer import _aggregate_score
+    from qa.question import analyze
+
+    _, figures, hits = _synthetic(["星海芯片、月光医药及云端智能领域企业占比**71%**"])
+    p, fig = hits[0].passage, figures["p0"][0]
+    score = _aggregate_score(analyze(question, [2030]), p, p.sentences[0], fig)
+    assert (score < 0) == penalised
+
+
 def test_filled_coverage_discounts_only_what_the_context_adds():
     from qa.answer import _filled
 

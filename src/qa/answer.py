@@ -147,19 +147,24 @@ AGGREGATE = re.compile(r"共计|合计|总计|共(?![同享建有识])")
 
 
 def _aggregate_score(q: Query, passage: Passage, sentence: tuple[int, int], fig: Figure) -> float:
-    """"A、B共为81家…" totals several items: it does not answer a question naming only
-    some of them (that part is usually given next: "为22家…出具产品责任保险保单")."""
+    """"A、B共为81家…" or "A、B及C领域企业占比71%" totals several items: it does not answer
+    a question naming only some of them (that part is usually given next:
+    "为22家…出具产品责任保险保单")."""
     before = strip_markup(passage.span(sentence[0], fig.start))
     marks = list(AGGREGATE.finditer(before))
-    if not marks:
+    if marks:
+        # the total's scope runs to the sentence end ("…共为81家…,承保风险12.61亿元")
+        listed = CLAUSE_SPLIT.split(before[: marks[-1].start()])[-1]
+    else:  # a list right before the figure, in its clause
+        listed = CLAUSE_SPLIT.split(before)[-1]
+    if "、" not in listed:
         return 0.0
-    # the total's scope runs to the sentence end ("…共为81家…,承保风险12.61亿元")
-    listed = CLAUSE_SPLIT.split(before[: marks[-1].start()])[-1]
     items = [i for i in listed.split("、") if i.strip()]
-    if items:  # "X的A、B": the modifier X belongs to every item, not to the first
-        items[0] = items[0].rsplit("的", 1)[-1]
-    if len(items) < 2:
-        return 0.0
+    items[0] = items[0].rsplit("的", 1)[-1]  # "X的A、B": X belongs to every item, not the first
+    items[-1:] = re.split(r"以及|及|和|与", items[-1], maxsplit=1)  # "B及C"
+    # the list's head noun trails its last item ("…及人工智能领域企业占比"): cut it to
+    # the others' length (conservative: a cut item is named less often, never more)
+    items[-1] = items[-1][: max(len(i) for i in items[:-1])]
 
     def named(item: str) -> bool:
         # a question term that tells this item from the others
@@ -396,6 +401,8 @@ def _pick_block(q: Query, cands: list[Candidate]) -> Block | None:
             confidence += 0.15
         else:
             confidence -= 0.15
+    if best.figure is not None and _aggregate_score(q, p, best.sentence, best.figure) < 0:
+        confidence -= 0.5  # only a total over more than was asked ("AI companies alone")
     if _other_ordinal(q, strip_markup(p.span(*best.sentence))):
         confidence -= 1.0  # "第二期的规模" is never answered by "首期规模10亿元"
     if q.kinds and best.figure is not None and best.context:
