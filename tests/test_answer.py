@@ -378,6 +378,17 @@ def test_a_list_right_before_a_figure_totals_it(question, penalised):
     assert (score < 0) == penalised
 
 
+def test_a_running_total_does_not_answer_for_the_year_alone():
+    from qa.answer import MIN_CONFIDENCE, _pick_block, candidates
+    from qa.question import analyze
+
+    _, figures, hits = _synthetic(["深入开展星海保险,累计完成**255个**重点项目承保。"])
+    new = analyze("星海保险当年新增承保了多少个项目？", [2030])
+    total = analyze("星海保险累计承保了多少个项目？", [2030])
+    assert _pick_block(new, candidates(new, hits, figures)).confidence < MIN_CONFIDENCE
+    assert _pick_block(total, candidates(total, hits, figures)).confidence >= MIN_CONFIDENCE
+
+
 def test_filled_coverage_discounts_only_what_the_context_adds():
     from qa.answer import _filled
 

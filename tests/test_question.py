@@ -41,7 +41,12 @@ def test_detect_language(text, lang):
     ("How many grants (counted in enterprise-times) were made?", ["count"], ["家"]),
     # growth over the previous year is not a comparison of the two reports
     ("By what percentage did loans grow compared with the previous year?", ["growth", "percent"], []),
+    ("中小型科技企业的贷款余额比上一年多了百分之几？", ["growth", "money", "percent"], []),
+    ("How much more were loans than a year earlier, in percent?", ["growth", "money", "percent"], []),
+    ("How many times did firms use vouchers?", ["count"], ["次"]),
+    ("科创助力贷21年贷了多少", ["money"], []),
     # a figure of no particular kind
+    ("What is the sales threshold for the loan?", ["any"], []),
     ("创新券带动的研发总支出大概有多少？", ["any"], []),
     ("What was the total risk underwritten in 2021?", ["any"], []),
     ("What training programme was launched?", [], []),
@@ -121,3 +126,21 @@ def test_place_and_time_words_are_not_content_even_when_in_the_glossary():
 
 def test_a_question_word_glued_to_a_noun_is_not_content():
     assert "哪些项目" not in analyze("资金计划优先支持哪些项目？", YEARS, G).terms
+
+
+@pytest.mark.parametrize("question, years", [
+    ("科创助力贷21年贷了多少", [2021]),   # a report year written short
+    ("近15年来贷了多少", []),             # fifteen years, not 2015
+    ("19年的数据呢", []),                 # no report for it: not a year we can answer
+])
+def test_short_years(question, years):
+    assert analyze(question, YEARS, G).years == years
+
+
+@pytest.mark.parametrize("question, new_only", [
+    ("2023年当年新增承保了多少个项目？", True),
+    ("How many new projects were insured during the year?", True),
+    ("累计承保了多少个项目？", False),
+])
+def test_new_only(question, new_only):
+    assert analyze(question, YEARS, G).new_only == new_only

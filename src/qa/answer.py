@@ -210,10 +210,17 @@ THRESHOLD_CUES = re.compile(r"以下|以内|以上|不超过|不到|不足|低�
 
 def _qualifier_score(q: Query, fig: Figure) -> float:
     """"销售规模5000万元以下" is an eligibility threshold, not a result, unless the
-    question asks about a limit."""
+    question asks about a limit; a running total ("累计完成255个") does not answer a
+    question about the year's new ones."""
+    if _running_total_for_new(q, fig):
+        return -0.6
     if not (fig.qualifier and "under" in fig.qualifier):
         return 0.0
     return -0.3 if THRESHOLD_CUES.search(q.text) else -1.0
+
+
+def _running_total_for_new(q: Query, fig: Figure | None) -> bool:
+    return bool(q.new_only and fig is not None and fig.qualifier and "cumulative" in fig.qualifier)
 
 
 def _unit_score(q: Query, fig: Figure) -> float:
@@ -403,6 +410,8 @@ def _pick_block(q: Query, cands: list[Candidate]) -> Block | None:
             confidence -= 0.15
     if best.figure is not None and _aggregate_score(q, p, best.sentence, best.figure) < 0:
         confidence -= 0.5  # only a total over more than was asked ("AI companies alone")
+    if _running_total_for_new(q, best.figure):
+        confidence -= 1.0  # "当年新增多少" is never answered by "累计完成255个"
     if _other_ordinal(q, strip_markup(p.span(*best.sentence))):
         confidence -= 1.0  # "第二期的规模" is never answered by "首期规模10亿元"
     if q.kinds and best.figure is not None and best.context:

@@ -21,14 +21,14 @@ _LATIN_WORD = re.compile(r"[A-Za-z]+")
 
 # (pattern, kind) — kinds are ordered by where their cue appears, except that an explicit
 # question about growth ("增长了多少", "how fast") leads: "余额同比增长多少" asks for growth.
-ZH_GROWTH_FIRST = r"(?:增长|上升|提高|下降|减少|涨|增加)了?多少(?![家个件项人户位次名])|增幅|增速|增长率|同比增长|(?:上升|前进|提升|提高)了?几位"
+ZH_GROWTH_FIRST = r"(?:增长|上升|提高|下降|减少|涨|增加)了?多少(?![家个件项人户位次名])|(?:多|少)了?(?:百分之几|几成|几个百分点)|增幅|增速|增长率|同比增长|(?:上升|前进|提升|提高)了?几位"
 EN_GROWTH_FIRST = (r"\bhow fast\b|\bgrowth rate\b|\bby how much\b|\bgr[oe]w by\b|\bwhat growth\b|"
                    r"\bpercent(?:age)? (?:increase|growth)\b|\bby what percent(?:age)?\b|"
                    r"\b(?:compared (?:with|to)|over|than) (?:the )?(?:previous|prior|last) year\b|"
-                   r"\byear[- ]on[- ]year\b")
+                   r"\byear[- ]on[- ]year\b|\b(?:a|one) year (?:earlier|before|ago)\b|\bthe year before\b")
 ZH_KIND_CUES = [
     (r"多少(?:家|个|件|项|人|户|位|次|名|所)|几(?:家|个|件|项|人|户|位|次|名)|数量|数目|多少(?:企业|机构|项目)", "count"),
-    (r"多少(?:钱|元|亿|万|贷款|信贷|资金|融资|补贴|保费)|金额|规模|额度|资金|总额|多少信贷|融资额|市值|保障|承保|放款|贷款余额|减了多少税|税额|多大", "money"),
+    (r"多少(?:钱|元|亿|万|贷款|信贷|资金|融资|补贴|保费)|[贷借融投]了?多少(?![家个件项人户位次名])|金额|规模|额度|资金|总额|多少信贷|融资额|市值|保障|承保|放款|贷款余额|减了多少税|税额|多大", "money"),
     (r"占比|比例|比重|百分之|几成|覆盖.{0,6}多少", "percent"),
     (r"增长|增幅|增速|同比|上升|下降|提高了多少|变化|涨|前进了?几位", "growth"),
     (r"排名|第几(?!届)|名次|排第|位列|排在", "rank"),
@@ -52,11 +52,15 @@ EN_UNIT_CUES = [
     (r"\benterprises?\b|\bcompan(?:y|ies)\b|\bfirms?\b|\bbusiness(?:es)?\b|\bbanks?\b|\binstitutions?\b|\bbranch(?:es)?\b|\bincubators?\b|\bcent(?:er|re)s?\b|\bSMEs?\b", "家"),
     (r"\bpatents?\b|\bapplications?\b", "件"),
     (r"\bprojects?\b", "个"),
+    (r"(?<!-)\btimes\b", "次"),  # not "enterprise-times" (家次)
     (r"\bpeople\b|\bpersons?\b|\btalents?\b|\bentrepreneurs?\b", "人"),
 ]
+# a figure for the period alone, not a running total ("当年新增", "new in 2023")
+ZH_NEW_ONLY = r"新增|当年|年内"
+EN_NEW_ONLY = r"\bnew(?:ly)?\b|\badded\b|\balone\b|\bduring the year\b|\bthat year\b"
 # a figure is asked for, of no particular kind ("大概有多少？", "the total risk underwritten")
 ZH_ANY_FIGURE = r"多少|多大|多高|几(?!乎)"
-EN_ANY_FIGURE = (r"\btotal\b|\bhow much\b|\bhow many\b|\bfigures?\b|"
+EN_ANY_FIGURE = (r"\btotal\b|\bhow much\b|\bhow many\b|\bfigures?\b|\bthreshold\b|\blimit\b|\bcap\b|\bceiling\b|"
                  r"\bwhat (?:was|is|were|are) the (?:number|amount|size|scale|level|sum)\b")
 # the kinds a generic figure question accepts (not dates, editions or years)
 ANSWER_KINDS = ("count", "money", "percent", "growth", "rank")
@@ -65,7 +69,7 @@ ZH_INTERROGATIVE = r"哪些|哪个|哪家|哪类|哪项|哪里|哪|什么|何种
 ZH_FIGURE_ASKED = (ZH_ANY_FIGURE + r"|占比|比例|比重|百分之|几成|排名|排第|位列|第几|名次|增幅|增速|增长率|"
                    r"金额|总额|规模|数量|数目|市值")
 COMPARE_CUES_ZH = r"相比|比较|对比|变化|比20\d\d|分别|两年|两份|各是|各为|增加了多少|减少了多少"
-COMPARE_CUES_EN = r"\bcompare(?!d (?:with|to) (?:the )?(?:previous|prior|last) year)|\bcomparison\b|\bchange[ds]?\b|\bbetween\b.*\band\b|\bfrom\b.*\bto\b|\bversus\b|\bvs\b|\beach of the\b|\bboth\b|\beach report\b|\btwo (?:years|reports)\b"
+COMPARE_CUES_EN = r"\bcompare(?!d (?:with|to) (?:the )?(?:previous|prior|last) year|d (?:with|to) (?:a|one) year (?:earlier|before|ago))|\bcomparison\b|\bchange[ds]?\b|\bbetween\b.*\band\b|\bfrom\b.*\bto\b|\bversus\b|\bvs\b|\beach of the\b|\bboth\b|\beach report\b|\btwo (?:years|reports)\b"
 
 # question words and fillers that carry no content for matching (language, not domain)
 ZH_QUESTION_WORDS = set(
@@ -123,6 +127,7 @@ class Query:
     numbers: list[str] = field(default_factory=list)  # numbers quoted in the question (not years)
     concepts: list[str] = field(default_factory=list)  # glossary terms the question names
     ordinals: list[tuple[int, str]] = field(default_factory=list)  # "第二期" → (2, "期")
+    new_only: bool = False  # the period's own figure is asked, not a cumulative one
 
     @property
     def wants_figure(self) -> bool:
@@ -163,17 +168,34 @@ def _en_unit_hints(question: str) -> list[str]:
     ([], ['家'])
     """
     m = re.search(r"\b(?:how many|number of)((?:\s+[\w-]+){1,4})", question, re.I)
-    scope = question
-    if m:  # the noun phrase ends where the verb or a preposition starts
-        scope = re.split(r"\s(?:did|do|does|were|was|are|is|have|has|had|will|can|in|of|from|"
-                         r"with|for|by|at|on|under|received?|got|get)\b", m.group(1), maxsplit=1, flags=re.I)[0]
-        # a unit named in so many words counts too: "(counted in enterprise-times)"
-        scope += " " + " ".join(re.findall(r"\b(?:counted|measured|expressed) in ((?:\s*[\w-]+){1,2})", question, re.I))
-    return [u for pattern, u in EN_UNIT_CUES if re.search(pattern, scope, re.I)]
+    if not m:
+        return [u for pattern, u in EN_UNIT_CUES if re.search(pattern, question, re.I)]
+    # the noun phrase ends where the verb or a preposition starts; its first unit word is
+    # the counted one ("how many times firms used …" counts times)
+    scope = re.split(r"\s(?:did|do|does|were|was|are|is|have|has|had|will|can|in|of|from|"
+                     r"with|for|by|at|on|under|received?|got|get)\b", m.group(1), maxsplit=1, flags=re.I)[0]
+    first = sorted((hit.start(), u) for pattern, u in EN_UNIT_CUES if (hit := re.search(pattern, scope, re.I)))
+    units = [u for _, u in first[:1]]
+    # a unit named in so many words counts too: "(counted in enterprise-times)"
+    named = " ".join(re.findall(r"\b(?:counted|measured|expressed) in ((?:\s*[\w-]+){1,2})", question, re.I))
+    return units + [u for pattern, u in EN_UNIT_CUES if re.search(pattern, named, re.I) and u not in units]
+
+
+def _short_years(question: str, known_years: list[int]) -> list[int]:
+    """"21年" for a report year, as people write it ("科创助力贷21年贷了多少"); only years a
+    report covers, since "15年来" means fifteen years.
+
+    >>> _short_years("科创助力贷21年贷了多少", [2021, 2023]), _short_years("近15年来", [2021])
+    ([2021], [])
+    """
+    found = [2000 + int(m.group(1)) for m in re.finditer(r"(?<![\d.])(\d{2})年(?![代来前后间内度])", question)]
+    return [y for y in dict.fromkeys(found) if y in known_years]
 
 
 def _growth_first(kinds: list[str], explicit: object) -> list[str]:
-    if explicit and "growth" in kinds:
+    """An explicit question about growth ("多了百分之几", "compared with a year earlier")
+    asks for growth first, whatever other cues say."""
+    if explicit:
         return ["growth"] + [k for k in kinds if k != "growth"]
     return kinds
 
@@ -199,7 +221,7 @@ def content_terms(text: str) -> dict[str, float]:
 def analyze(question: str, known_years: list[int], glossary: Glossary | None = None,
             year: int | None = None) -> Query:
     lang = detect_language(question)
-    asked = years_in(question)
+    asked = years_in(question) or _short_years(question, known_years)
     years = [y for y in asked if y in known_years]
     if year is not None and year not in years:
         years = [year] + years
@@ -247,4 +269,5 @@ def analyze(question: str, known_years: list[int], glossary: Glossary | None = N
         # "how did X change from 2021 to 2023" compares values, it does not ask a growth rate
         kinds = [k for k in kinds if k != "growth"] or ["money", "count"]
     return Query(question, lang, years, unknown, kinds, units, compare, terms, latin, synonyms, numbers,
-                 concepts, ordinals_in(question))
+                 concepts, ordinals_in(question),
+                 bool(re.search(ZH_NEW_ONLY if lang == "zh" else EN_NEW_ONLY, question, re.I)))
