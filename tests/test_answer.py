@@ -79,6 +79,14 @@ def test_the_headline_leads_unless_the_part_is_named(answerer, question, lead):
     assert values(answerer.ask(question))[0] == lead
 
 
+@pytest.mark.parametrize("question, expected", [
+    ("Kechuang Zhulidai supports firms whose sales stay below what threshold?", 5000),
+    ("How much money has been lent under the Kechuang Zhulidai program?", 0.225),  # "under" ≠ a limit
+])
+def test_limits_answer_only_questions_about_limits(answerer, question, expected):
+    assert values(answerer.ask(question))[0] == expected
+
+
 def test_no_year_gives_both_years_each_cited(answerer):
     a = answerer.ask("How much credit has the Gaoqidai program provided to high-tech enterprises?")
     assert [c.year for c in a.citations] == [2021, 2023]

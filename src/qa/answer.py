@@ -205,7 +205,7 @@ def _kind_score(q: Query, fig: Figure) -> float:
 
 # how people ask about a limit rather than a result (language, not domain)
 THRESHOLD_CUES = re.compile(r"以下|以内|以上|不超过|不到|不足|低于|上限|门槛|条件|"
-                            r"\b(?:below|under|less than|up to|at most|limit|cap|threshold|eligib\w*)\b", re.I)
+                            r"\b(?:below|less than|up to|at most|limit|cap|threshold|eligib\w*)\b", re.I)  # not "under the program"
 
 
 def _qualifier_score(q: Query, fig: Figure) -> float:
@@ -216,7 +216,7 @@ def _qualifier_score(q: Query, fig: Figure) -> float:
         return -0.6
     if not (fig.qualifier and "under" in fig.qualifier):
         return 0.0
-    return -0.3 if THRESHOLD_CUES.search(q.text) else -1.0
+    return 0.5 if THRESHOLD_CUES.search(q.text) else -1.0
 
 
 def _running_total_for_new(q: Query, fig: Figure | None) -> bool:
