@@ -99,6 +99,8 @@ def test_no_year_gives_both_years_each_cited(answerer):
     ("Across both reports, how many projects received biomedical liability insurance policies?", {398, 352}),
     ("两份报告中，生物医药责任保险分别为多少个项目出具了保单？", {398, 352}),
     ("How much credit did Kechuang Zhulidai provide in each report?", {0.225, 10.72}),
+    # "各" is about the two reports here, not about two parts of one report
+    ("两份报告里，生物医药人体临床试验责任保险各覆盖了多少家企业？", {59, 119}),
 ])
 def test_a_question_over_both_reports_gets_both_years(answerer, question, expected):
     a = answerer.ask(question)
@@ -395,6 +397,30 @@ def test_a_running_total_does_not_answer_for_the_year_alone():
     total = analyze("星海保险累计承保了多少个项目？", [2030])
     assert _pick_block(new, candidates(new, hits, figures)).confidence < MIN_CONFIDENCE
     assert _pick_block(total, candidates(total, hits, figures)).confidence >= MIN_CONFIDENCE
+
+
+@pytest.mark.parametrize("paragraphs, question, expected", [
+    # two items of one kind in two rows
+    (["星海小巨人企业占比**超70%**。", "国家高新技术企业占比**超90%**。"],
+     "星海小巨人和国家高新技术企业分别占多大比重？", [70, 90]),
+    # an asked kind the first sentence lacks
+    (["星海企业贷款存量户数**2.99万户**。", "星海企业贷款余额**10486亿元**。"],
+     "有贷款的星海企业有多少户？这些企业的贷款余额一共多少？", [2.99, 10486]),
+    # one thing asked: one sentence
+    (["星海企业贷款存量户数**2.99万户**。", "星海企业贷款余额**10486亿元**。"],
+     "星海企业贷款余额是多少？", [10486]),
+])
+def test_a_two_part_question_gets_two_sentences(paragraphs, question, expected):
+    from qa.answer import _pick_block, _second_part, candidates
+    from qa.question import analyze
+
+    _, figures, hits = _synthetic(paragraphs)
+    q = analyze(question, [2030])
+    cands = candidates(q, hits, figures)
+    main = _pick_block(q, cands)
+    second = _second_part(q, cands, main)
+    got = [main.figures[0].value] + ([second.figures[0].value] if second else [])
+    assert sorted(got) == sorted(expected)
 
 
 def test_filled_coverage_discounts_only_what_the_context_adds():

@@ -92,6 +92,7 @@ class Candidate:
     score: float
     coverage: float  # share of the question's term weight found in the sentence and section
     context: str = ""  # what describes the figure: its clause, metric, section (and subject)
+    clause: str = ""  # the figure's own clause and metric only
 
 
 def _coverage(terms: dict[str, float], text: str, synonyms: dict[str, list[str]] | None = None) -> float:
@@ -307,7 +308,7 @@ def candidates(q: Query, hits: list[Hit], figures: dict[str, list[Figure]],
                          + _subset_score(q, p, sent, f) + _aggregate_score(q, p, sent, f) + prior
                          - parts.get(p.id, 0.0)
                          + 0.5 * _latin_score(q, window))
-                out.append(Candidate(f, hit, sent, score, cov, context))
+                out.append(Candidate(f, hit, sent, score, cov, context, f"{window} {f.metric}"))
     out.sort(key=lambda c: -c.score)
     return out
 
@@ -426,6 +427,44 @@ def _context(b: Block) -> str:
     return p.clean_text + p.section
 
 
+# a question asking two things: "有多少户？贷款余额一共多少？", "…, and what's the value"
+MULTI_ASKS = re.compile(r"[？?].+[？?]|(?:多少|几|多大).*[，,；;].*(?:多少|几|多大)|"
+                        r"\band (?:how|what|which|where)\b|,\s*(?:and )?(?:how|what|which)\b", re.I)
+# …or one thing for several items: "科技小巨人和国家高企分别占多大比重" (when the question
+# is about several years, "分别/各" is about the years instead)
+MULTI_ITEMS = re.compile(r"分别|各(?:占|是|为|有|自)|\brespectively\b", re.I)
+ACROSS_YEARS = re.compile(r"两年|两份|两个?报告|各年|每年|\b(?:both|each|two) (?:years?|reports?)\b", re.I)
+
+
+def _second_part(q: Query, cands: list[Candidate], main: Block) -> Block | None:
+    """For a two-part question, the best figure of another sentence (same report) whose own
+    clause names question terms the first sentence leaves out; None when nothing is left
+    out or no other sentence names it ("科技小巨人和国家高企分别占了多大比重": two rows)."""
+    across_years = len(q.years) >= 2 or ACROSS_YEARS.search(q.text)
+    two = MULTI_ASKS.search(q.text) or (MULTI_ITEMS.search(q.text) and not across_years)
+    if not (q.kinds and main.figures and two):
+        return None
+    p = main.hit.passage
+    said = strip_markup(p.span(*main.sentence)) + p.section
+    rest = {t: w for t, w in q.terms.items()
+            if t not in said and not any(a in said for a in q.synonyms.get(t, ()))}
+    # an asked kind the first sentence has no figure of ("有多少户？贷款余额一共多少？")
+    missing = [k for k in q.kinds if k != "any" and all(f.kind != k for f in main.figures)]
+    if not rest and not missing:
+        return None
+    for c in cands:
+        if (c.figure is None or (c.hit.passage.id, c.sentence) == (p.id, main.sentence)
+                or c.hit.passage.year != main.year or not q.wants(c.figure.kind)):
+            continue  # another sentence of the same report, with a figure of an asked kind
+        if c.score < cands[0].score - 1.0:
+            return None  # nothing close enough to the best evidence
+        if c.figure.kind in missing or sum(w for t, w in rest.items() if t in c.clause) >= 1.0:
+            same = [x for x in cands if (x.hit.passage.id, x.sentence) == (c.hit.passage.id, c.sentence)]
+            second = _pick_block(q, same)
+            return Block(second.year, second.hit, second.sentence, second.figures, main.confidence)
+    return None
+
+
 class Answerer:
     """Answers questions over one retriever (the model and index load once)."""
 
@@ -454,11 +493,17 @@ class Answerer:
     def leads(self) -> dict[str, Passage]:
         return continuation_leads(self.retriever.index.passages)
 
-    def _block(self, q: Query, k: int, year: int | None) -> tuple[list[Hit], Block | None]:
-        """Retrieve for one year (or all) and pick the evidence."""
+    def _block(self, q: Query, k: int, year: int | None) -> tuple[list[Hit], list[Block]]:
+        """Retrieve for one year (or all) and pick the evidence: one block, or two for a
+        question that asks two things answered in two sentences."""
         hits = self.retriever.search(q.text, k=k, year=year)
         sims = self.retriever.sentence_scores(q.text, [h.passage for h in hits])
-        return hits, _pick_block(q, candidates(q, hits, self.figures, sims, self.leads))
+        cands = candidates(q, hits, self.figures, sims, self.leads)
+        main = _pick_block(q, cands)
+        if main is None:
+            return hits, []
+        second = _second_part(q, cands, main)
+        return hits, [main] + ([second] if second else [])
 
     def _blocks(self, q: Query, k: int, year: int | None) -> tuple[list[Block], list[Hit]]:
         known = self.retriever.index.years
@@ -470,21 +515,20 @@ class Answerer:
             years = [None]
         blocks, all_hits = [], []
         for y in years:
-            hits, block = self._block(q, k, y)
+            hits, found = self._block(q, k, y)
             all_hits += [h for h in hits if h not in all_hits]
-            if block:
-                blocks.append(block)
+            blocks += found
         if years == [None] and blocks:
             # no year asked: a metric reported in several years is given for each, each cited
             first = blocks[0]
             for other in known:
                 if other == first.year:
                     continue
-                hits, block = self._block(q, k, other)
-                if block and self._same_metric(q, first, block):
-                    blocks.append(block)
+                hits, found = self._block(q, k, other)
+                if found and self._same_metric(q, first, found[0]):
+                    blocks += found
                     all_hits += [h for h in hits if h not in all_hits]
-        blocks.sort(key=lambda b: b.year)
+        blocks.sort(key=lambda b: b.year)  # stable: a year's second part stays after its first
         return blocks, all_hits
 
     def _same_metric(self, q: Query, a: Block, b: Block) -> bool:
@@ -576,12 +620,16 @@ class Answerer:
 
     @staticmethod
     def _lead(q: Query, b: Block) -> list[Figure]:
-        """The figures the answer leads with: the best one, plus others of another asked kind."""
+        """The figures the answer leads with: the best one, plus others of another asked kind,
+        or of the same kind when the question asks for more figures than kinds ("how many
+        firms, how many projects, and what sum": two counts and a sum)."""
         if not b.figures:
             return []
         lead = [b.figures[0]]
         for f in b.figures[1:]:
-            if f.kind in q.kinds and f.kind not in {x.kind for x in lead}:
+            if len(lead) >= max(len(q.kinds), q.asked):
+                break
+            if f.kind in q.kinds and (f.kind not in {x.kind for x in lead} or q.asked > len(q.kinds)):
                 lead.append(f)
         return lead
 
@@ -597,7 +645,10 @@ class Answerer:
         first = [b for b in blocks if b.figures]
         if len(first) < 2:
             return []
-        a, b = first[0], first[-1]
+        a = first[0]
+        b = next((x for x in first if x.year != a.year), None)  # not a second part of a's year
+        if b is None:
+            return []
         fa = a.figures[0]
         fb = next((f for f in b.figures if f.kind == fa.kind and f.base_unit == fa.base_unit), None)
         if fb is None or fa.kind not in ("count", "money", "percent") or not fa.normalized_value:

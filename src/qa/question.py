@@ -41,12 +41,16 @@ ZH_COUNT_FIRST = r"(?:多少|几)(?:家|个|件|项|人|户|位|次|名|所)"
 ZH_MONEY_ASKED = r"多少(?:钱|元|亿|万)|金额|总额|额度|多大|规模|融资额|多少资金|多少贷款|多少信贷"
 EN_KIND_CUES = [
     (r"\bhow many\b|\bnumber of\b|\bcount\b", "count"),
-    (r"\bhow much\b|\bamount\b|\bvalue\b|\bworth\b|\brmb\b|\byuan\b|\bmarket cap|\bbalance\b|\bhow large\b|\bhow big\b|\blending\b|\bfinancing\b", "money"),
+    (r"\bhow much\b|\bamount\b|\bsum\b|\bvalue\b|\bworth\b|\brmb\b|\byuan\b|\bmarket cap|\bbalance\b|\bhow large\b|\bhow big\b|\blending\b|\bfinancing\b", "money"),
     (r"\bshare\b|\bpercentage\b|\bproportion\b|\bpercent\b|\bratio\b|\bwhat fraction\b", "percent"),
     (r"\bgr[oe]w|\bgrowth\b|\bincrease|\brise\b|\brose\b|\bfall\b|\bdecline|\bchange|\byear[- ]on[- ]year\b|\bhow fast\b", "growth"),
     (r"\brank|\bposition\b|\bplace\b|\bwhere does\b|\bwhere did\b", "rank"),
     (r"\bwhich edition\b|\bwhat edition\b|\bwhich session\b|\bedition\b", "ordinal"),
 ]
+# the measure word of a counted noun, when the question counts it without one
+ZH_NOUN_UNITS = {"企业": "家", "机构": "家", "公司": "家", "银行": "家", "孵化器": "家", "高企": "家",
+                 "项目": "个", "专利": "件", "人才": "人", "人员": "人", "创业者": "位"}
+ZH_COUNTED_NOUN = "(" + "|".join(ZH_NOUN_UNITS) + r")[^，。？,?；;]{0,6}?(?:的)?(?:数量|数目|总数|有多少|是多少|多少)"
 ZH_UNIT_CUES = {"家": "家", "个": "个", "件": "件", "项": "项", "人": "人", "户": "户", "位": "位", "次": "次"}
 EN_UNIT_CUES = [
     (r"\benterprises?\b|\bcompan(?:y|ies)\b|\bfirms?\b|\bbusiness(?:es)?\b|\bbanks?\b|\binstitutions?\b|\bbranch(?:es)?\b|\bincubators?\b|\bcent(?:er|re)s?\b|\bSMEs?\b", "家"),
@@ -58,6 +62,10 @@ EN_UNIT_CUES = [
 # a figure for the period alone, not a running total ("当年新增", "new in 2023")
 ZH_NEW_ONLY = r"新增|当年|年内"
 EN_NEW_ONLY = r"\bnew(?:ly)?\b|\badded\b|\balone\b|\bduring the year\b|\bthat year\b"
+# each asks for one figure: "有多少家…多少个项目", "how many firms…, and what sum"
+ZH_ASKED = r"多少|几(?!乎)|多大|多高"
+EN_ASKED = (r"\bhow (?:many|much|fast|large|big)\b|"
+            r"\bwhat(?: was| is| were| are)?(?: the)?(?: \w+)? (?:sum|amount|value|share|size|number|total)\b")
 # a figure is asked for, of no particular kind ("大概有多少？", "the total risk underwritten")
 ZH_ANY_FIGURE = r"多少|多大|多高|几(?!乎)"
 EN_ANY_FIGURE = (r"\btotal\b|\bhow much\b|\bhow many\b|\bfigures?\b|\bthreshold\b|\blimit\b|\bcap\b|\bceiling\b|"
@@ -76,7 +84,7 @@ ZH_QUESTION_WORDS = set(
     "多少 几 哪些 哪个 哪 什么 怎样 怎么 如何 是否 吗 呢 一共 总共 共 分别 各 有 是 了 为 给 "
     "上海 全市 报告 年 家 个 件 项 人 户 位 次 亿元 万元 元 万 亿 数量 规模 金额 多大 情况 "
     "增长 同比 比上 上年 占比 排名 第几 全国 年度 全年 今年 去年 两年 对比 变化 相比 比 这 那 "
-    "支持 提供 获得 达到 达 累计 其中 金额 数目".split()
+    "支持 提供 获得 达到 达 累计 其中 金额 数目 这些 那些 这个 那个 它们 一共 总共".split()
 )
 
 
@@ -128,6 +136,7 @@ class Query:
     concepts: list[str] = field(default_factory=list)  # glossary terms the question names
     ordinals: list[tuple[int, str]] = field(default_factory=list)  # "第二期" → (2, "期")
     new_only: bool = False  # the period's own figure is asked, not a cumulative one
+    asked: int = 1  # how many figures the question asks for ("多少家…多少个…": 2)
 
     @property
     def wants_figure(self) -> bool:
@@ -231,13 +240,15 @@ def analyze(question: str, known_years: list[int], glossary: Glossary | None = N
         kinds = _cues(question, ZH_KIND_CUES)
         if re.search(ZH_COUNT_FIRST, question) and "count" in kinds:
             kinds = ["count"] + [k for k in kinds if k != "count"]
-            if not re.search(ZH_MONEY_ASKED, question):
+            if not re.search(ZH_MONEY_ASKED, question) and len(re.findall(ZH_ASKED, question)) < 2:
                 # "有贷款余额的企业有多少户": the money noun describes what is counted
                 kinds = [k for k in kinds if k != "money"]
         kinds = _growth_first(kinds, re.search(ZH_GROWTH_FIRST, question))
         if re.search(ZH_INTERROGATIVE, question) and not re.search(ZH_FIGURE_ASKED, question):
             kinds = []
         units = [u for cue, u in ZH_UNIT_CUES.items() if re.search(rf"(?:多少|几|数){cue}", question)]
+        if not units and "count" in kinds:  # "企业（及机构）数量": the noun's measure word
+            units = [ZH_NOUN_UNITS[m.group(1)] for m in re.finditer(ZH_COUNTED_NOUN, question)][:1]
         compare = bool(re.search(COMPARE_CUES_ZH, question))
         terms = content_terms(question)
         concepts = [zh for zh in (glossary.zh_terms_in(question) if glossary else [])
@@ -270,4 +281,5 @@ def analyze(question: str, known_years: list[int], glossary: Glossary | None = N
         kinds = [k for k in kinds if k != "growth"] or ["money", "count"]
     return Query(question, lang, years, unknown, kinds, units, compare, terms, latin, synonyms, numbers,
                  concepts, ordinals_in(question),
-                 bool(re.search(ZH_NEW_ONLY if lang == "zh" else EN_NEW_ONLY, question, re.I)))
+                 bool(re.search(ZH_NEW_ONLY if lang == "zh" else EN_NEW_ONLY, question, re.I)),
+                 max(1, len(re.findall(ZH_ASKED if lang == "zh" else EN_ASKED, question, re.I))))
