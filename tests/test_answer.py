@@ -151,6 +151,12 @@ def test_a_glossary_term_written_otherwise_in_the_report_still_answers(answerer)
     assert a.answerable and "四金" in a.citations[0].quote
 
 
+def test_a_chinese_what_question_in_other_words_is_answered(answerer):
+    # few shared terms ("路子", "变成商品"), but the embedding vouches for the sentence
+    a = answerer.ask("上海想让科研成果按什么路子一步步变成商品？")
+    assert a.answerable and "从样品到产品再到商品" in a.citations[0].quote
+
+
 def test_text_question_cites_the_sentence(answerer):
     a = answerer.ask("科技企业员工持股计划和股权激励贷款是在哪里试点的？")
     assert a.answerable and "临港新片区" in a.citations[0].quote

@@ -45,6 +45,7 @@ def test_detect_language(text, lang):
     ("How much more were loans than a year earlier, in percent?", ["growth", "money", "percent"], []),
     ("How many times did firms use vouchers?", ["count"], ["次"]),
     ("科创助力贷21年贷了多少", ["money"], []),
+    ("报告用了哪几个词来形容科创金融服务体系？", [], []),  # which ones, not how many
     # the counted noun's measure word when none is written
     ("高新技术企业数量是多少？", ["count"], ["家"]),
     # a figure of no particular kind

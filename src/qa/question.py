@@ -236,17 +236,20 @@ def analyze(question: str, known_years: list[int], glossary: Glossary | None = N
         years = [year] + years
     unknown = [y for y in asked if y not in known_years]
     synonyms: dict[str, list[str]] = {}
+    cue_text = question
     if lang == "zh":
-        kinds = _cues(question, ZH_KIND_CUES)
+        # "哪几个词" asks which ones, not how many
+        cue_text = re.sub(r"哪几", "哪些", question)
+        kinds = _cues(cue_text, ZH_KIND_CUES)
         if re.search(ZH_COUNT_FIRST, question) and "count" in kinds:
             kinds = ["count"] + [k for k in kinds if k != "count"]
             if not re.search(ZH_MONEY_ASKED, question) and len(re.findall(ZH_ASKED, question)) < 2:
                 # "有贷款余额的企业有多少户": the money noun describes what is counted
                 kinds = [k for k in kinds if k != "money"]
         kinds = _growth_first(kinds, re.search(ZH_GROWTH_FIRST, question))
-        if re.search(ZH_INTERROGATIVE, question) and not re.search(ZH_FIGURE_ASKED, question):
+        if re.search(ZH_INTERROGATIVE, cue_text) and not re.search(ZH_FIGURE_ASKED, cue_text):
             kinds = []
-        units = [u for cue, u in ZH_UNIT_CUES.items() if re.search(rf"(?:多少|几|数){cue}", question)]
+        units = [u for cue, u in ZH_UNIT_CUES.items() if re.search(rf"(?:多少|几|数){cue}", cue_text)]
         if not units and "count" in kinds:  # "企业（及机构）数量": the noun's measure word
             units = [ZH_NOUN_UNITS[m.group(1)] for m in re.finditer(ZH_COUNTED_NOUN, question)][:1]
         compare = bool(re.search(COMPARE_CUES_ZH, question))
@@ -273,7 +276,7 @@ def analyze(question: str, known_years: list[int], glossary: Glossary | None = N
     # numbers the asker quotes ("account for 71%") point at the sentence that has them
     numbers = [n for n in re.findall(r"(?<![\d.,])\d+(?:\.\d+)?(?![\d.,])", question)
                if len(n) >= 2 and int(float(n)) not in years + unknown]
-    if not kinds and re.search(ZH_ANY_FIGURE if lang == "zh" else EN_ANY_FIGURE, question, re.I):
+    if not kinds and re.search(ZH_ANY_FIGURE if lang == "zh" else EN_ANY_FIGURE, cue_text, re.I):
         kinds = ["any"]
     compare = compare or len(years) >= 2
     if compare and "growth" in kinds and not re.search(ZH_GROWTH_FIRST + "|" + EN_GROWTH_FIRST, question, re.I):
