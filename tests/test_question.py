@@ -46,6 +46,7 @@ def test_detect_language(text, lang):
     ("How many times did firms use vouchers?", ["count"], ["次"]),
     ("科创助力贷21年贷了多少", ["money"], []),
     ("报告用了哪几个词来形容科创金融服务体系？", [], []),  # which ones, not how many
+    ("高企贷2023年支持企业数", ["count"], []),
     # the counted noun's measure word when none is written
     ("高新技术企业数量是多少？", ["count"], ["家"]),
     # a figure of no particular kind
@@ -147,3 +148,8 @@ def test_short_years(question, years):
 ])
 def test_new_only(question, new_only):
     assert analyze(question, YEARS, G).new_only == new_only
+
+
+def test_full_width_digits_and_letters_are_read():
+    q = analyze("２０２３年ＰＣＴ申请有多少件？", YEARS, G)
+    assert q.years == [2023] and q.latin == ["PCT"] and q.kinds == ["count"]

@@ -27,7 +27,8 @@ EN_GROWTH_FIRST = (r"\bhow fast\b|\bgrowth rate\b|\bby how much\b|\bgr[oe]w by\b
                    r"\b(?:compared (?:with|to)|over|than) (?:the )?(?:previous|prior|last) year\b|"
                    r"\byear[- ]on[- ]year\b|\b(?:a|one) year (?:earlier|before|ago)\b|\bthe year before\b")
 ZH_KIND_CUES = [
-    (r"多少(?:家|个|件|项|人|户|位|次|名|所)|几(?:家|个|件|项|人|户|位|次|名)|数量|数目|多少(?:企业|机构|项目)", "count"),
+    (r"多少(?:家|个|件|项|人|户|位|次|名|所)|几(?:家|个|件|项|人|户|位|次|名)|数量|数目|多少(?:企业|机构|项目)|"
+     r"(?:企业|机构|项目|专利|户|人)数[？?]?$", "count"),
     (r"多少(?:钱|元|亿|万|贷款|信贷|资金|融资|补贴|保费)|[贷借融投]了?多少(?![家个件项人户位次名])|金额|规模|额度|资金|总额|多少信贷|融资额|市值|保障|承保|放款|贷款余额|减了多少税|税额|多大", "money"),
     (r"占比|比例|比重|百分之|几成|覆盖.{0,6}多少", "percent"),
     (r"增长|增幅|增速|同比|上升|下降|提高了多少|变化|涨|前进了?几位", "growth"),
@@ -227,8 +228,23 @@ def content_terms(text: str) -> dict[str, float]:
     return terms
 
 
+# full-width digits and Latin letters, as Chinese input methods type them: "２０２３年", "ＰＣＴ"
+_FULL_WIDTH = {c: c - 0xFEE0 for c in [*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B)]}
+_FULL_WIDTH.update({ord("％"): "%", ord("．"): "."})
+
+
+def normalize_question(text: str) -> str:
+    """Half-width digits, letters, % and decimal points; everything else as typed.
+
+    >>> normalize_question("２０２３年ＰＣＴ申请增长１０．６２％？")
+    '2023年PCT申请增长10.62%？'
+    """
+    return text.translate(_FULL_WIDTH)
+
+
 def analyze(question: str, known_years: list[int], glossary: Glossary | None = None,
             year: int | None = None) -> Query:
+    question = normalize_question(question)
     lang = detect_language(question)
     asked = years_in(question) or _short_years(question, known_years)
     years = [y for y in asked if y in known_years]
