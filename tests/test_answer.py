@@ -74,6 +74,10 @@ def test_the_year_asked_decides_the_figure(answerer, question, year, expected):
     # "enterprises" is in "其中中小企业8890家" too, but it does not name that part
     ("How many enterprises got Gaoqidai loans in 2023?", 9729),
     ("In 2023, how many SMEs were among the Gaoqidai borrowers?", 8890),
+    # a place the question names picks its part ("…5080亿元,其中上海近1518亿元")
+    ("How much did Shanghai STAR companies raise?", 1518),
+    ("How much did STAR Market companies raise?", 5080),
+    ("上海科创板上市企业有多少家？", 59),
 ])
 def test_the_headline_leads_unless_the_part_is_named(answerer, question, lead):
     assert values(answerer.ask(question))[0] == lead

@@ -153,7 +153,7 @@ def test_glossary_tsv_parses() -> None:
     assert lines[0].split("\t") == ["zh", "en", "aliases_en", "scope"]
     rows = [line.split("\t") for line in lines[1:] if line.strip() and not line.startswith("#")]
     assert len(rows) >= 160
-    bad = [r for r in rows if len(r) not in (3, 4) or (len(r) == 4 and r[3] not in ("", "outside"))]
+    bad = [r for r in rows if len(r) not in (3, 4) or (len(r) == 4 and r[3] not in ("", "outside", "place"))]
     assert not bad, bad[:3]
     zh = [r[0].strip() for r in rows]
     assert len(zh) == len(set(zh)), sorted({z for z in zh if zh.count(z) > 1})
@@ -170,6 +170,8 @@ def test_outside_terms_are_really_absent_from_the_reports() -> None:
     outside = load_glossary(GLOSSARY).outside
     assert len(outside) >= 20
     assert not [t for t in outside if t in reports]
+    places = load_glossary(GLOSSARY).places
+    assert "上海" in places and all(p in reports for p in places)
 
 
 @pytest.mark.parametrize(

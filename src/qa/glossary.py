@@ -1,7 +1,8 @@
 """The zh↔en domain glossary ``corpus/glossary.tsv`` (columns ``zh, en, aliases_en, scope``).
 
-``scope`` is empty, or ``outside`` for a term the reports do not use (北京, 利率): a question
-naming one asks about something the reports lack.
+``scope`` is empty; ``place`` for a place the reports report on (上海: "…5080亿元,其中上海近
+1518亿元"); or ``outside`` for a term the reports do not use (北京, 利率): a question naming
+one asks about something the reports lack.
 
 Used to find Chinese search terms for an English question, and English names for Chinese
 metrics in English answers — no translation service involved.
@@ -68,6 +69,7 @@ def _variants(en: str, aliases: str) -> list[str]:
 class Glossary:
     rows: list[tuple[str, str, str]] = field(default_factory=list)
     outside: frozenset[str] = frozenset()  # zh terms the reports do not use
+    places: frozenset[str] = frozenset()  # places the reports report on
 
     def __post_init__(self) -> None:
         self._zh2en = {}
@@ -149,7 +151,7 @@ def load_glossary(path: str | Path = DEFAULT_GLOSSARY) -> Glossary:
     path = Path(path)
     if not path.is_file():
         return Glossary([])
-    rows, outside = [], set()
+    rows, outside, places = [], set(), set()
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
         if n == 0 or not line.strip() or line.startswith("#"):
             continue
@@ -159,4 +161,6 @@ def load_glossary(path: str | Path = DEFAULT_GLOSSARY) -> Glossary:
             rows.append((zh, en, aliases))
             if scope == "outside":
                 outside.add(zh)
-    return Glossary(rows, frozenset(outside))
+            elif scope == "place":
+                places.add(zh)
+    return Glossary(rows, frozenset(outside), frozenset(places))

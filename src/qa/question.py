@@ -138,6 +138,7 @@ class Query:
     ordinals: list[tuple[int, str]] = field(default_factory=list)  # "第二期" → (2, "期")
     new_only: bool = False  # the period's own figure is asked, not a cumulative one
     asked: int = 1  # how many figures the question asks for ("多少家…多少个…": 2)
+    places: list[str] = field(default_factory=list)  # places it names (上海): no content term
 
     @property
     def wants_figure(self) -> bool:
@@ -270,19 +271,20 @@ def analyze(question: str, known_years: list[int], glossary: Glossary | None = N
             units = [ZH_NOUN_UNITS[m.group(1)] for m in re.finditer(ZH_COUNTED_NOUN, question)][:1]
         compare = bool(re.search(COMPARE_CUES_ZH, question))
         terms = content_terms(question)
-        concepts = [zh for zh in (glossary.zh_terms_in(question) if glossary else [])
-                    if zh not in ZH_QUESTION_WORDS]  # 上海, 全年: in the glossary for names, not content
+        concepts = glossary.zh_terms_in(question) if glossary else []
         for zh in concepts:
-            terms.setdefault(zh, term_weight(zh) + 0.5)
+            if zh not in ZH_QUESTION_WORDS:  # 上海, 全年: in the glossary for names, not content
+                terms.setdefault(zh, term_weight(zh) + 0.5)
     else:
         low = question.lower()
         kinds = _growth_first(_cues(low, EN_KIND_CUES), re.search(EN_GROWTH_FIRST, low))
         units = _en_unit_hints(question)
         compare = bool(re.search(COMPARE_CUES_EN, low))
         terms = {}
-        concepts = [zh for zh in (glossary.zh_terms_for(question) if glossary else [])
-                    if zh not in ZH_QUESTION_WORDS]
+        concepts = glossary.zh_terms_for(question) if glossary else []
         for zh in concepts:
+            if zh in ZH_QUESTION_WORDS:
+                continue
             terms[zh] = term_weight(zh) + 0.5
             for tok, w in content_terms(zh).items():
                 terms.setdefault(tok, w * 0.5)
@@ -301,4 +303,5 @@ def analyze(question: str, known_years: list[int], glossary: Glossary | None = N
     return Query(question, lang, years, unknown, kinds, units, compare, terms, latin, synonyms, numbers,
                  concepts, ordinals_in(question),
                  bool(re.search(ZH_NEW_ONLY if lang == "zh" else EN_NEW_ONLY, question, re.I)),
-                 max(1, len(re.findall(ZH_ASKED if lang == "zh" else EN_ASKED, question, re.I))))
+                 max(1, len(re.findall(ZH_ASKED if lang == "zh" else EN_ASKED, question, re.I))),
+                 [c for c in concepts if glossary and c in glossary.places])
