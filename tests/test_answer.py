@@ -112,6 +112,24 @@ def test_a_question_over_both_reports_gets_both_years(answerer, question, expect
     assert expected <= set(values(a))
 
 
+def test_years_compare_like_with_like(answerer):
+    # the 2021 sentence also counts 8 partner banks: the 2021 lead is its enterprises
+    a = answerer.ask("高企贷2023年比2021年增加了多少家？")
+    assert values(a)[:2] == [3983, 9729] and a.computed[0]["value"] == 9729 - 3983
+
+
+def test_no_arithmetic_between_different_metrics():
+    from qa.answer import Answerer, Block
+    from qa.question import analyze
+
+    _, figs_a, hits_a = _synthetic(["全年为12家企业提供信贷支持**0.225亿元**。"])
+    _, figs_b, hits_b = _synthetic(["科技型企业贷款余额**10486.31亿元**。"])
+    a = Block(2021, hits_a[0], (0, 10), figs_a["p0"][1:], 1.0)  # the 0.225亿元 of 信贷支持
+    b = Block(2023, hits_b[0], (0, 10), figs_b["p0"], 1.0)
+    q = analyze("星海贷的规模有多大？", [2021, 2023])
+    assert Answerer(retriever=object())._comparison(q, [a, b]) == []
+
+
 def test_comparison_is_computed_and_marked(answerer):
     a = answerer.ask("How did Gaoqidai lending change from 2021 to 2023?")
     diff, ratio = a.computed

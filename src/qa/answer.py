@@ -428,6 +428,31 @@ def _pick_block(q: Query, cands: list[Candidate]) -> Block | None:
     return Block(best.hit.passage.year, best.hit, best.sentence, figs, confidence)
 
 
+def _overlap(a: str, b: str) -> float:
+    """Shared characters of two metrics (Jaccard): "高新技术企业" ~ "高企贷 高企" > "试点合作银行"."""
+    x, y = set(a.replace(" ", "")), set(b.replace(" ", ""))
+    return len(x & y) / len(x | y) if x | y else 0.0
+
+
+def _align_years(blocks: list[Block]) -> None:
+    """Answers over several years compare like with like: each other year leads with its
+    figure (same kind and unit) whose metric is closest to the most confident year's lead
+    ("3983家高新技术企业" for "9729家高企", not "8家试点合作银行" of the same sentence)."""
+    firsts = [b for i, b in enumerate(blocks) if b.figures and all(x.year != b.year for x in blocks[:i])]
+    if len({b.year for b in firsts}) < 2:
+        return
+    anchor = max(firsts, key=lambda b: b.confidence)
+    fa = anchor.figures[0]
+    for b in firsts:
+        same = [f for f in b.figures if f.kind == fa.kind and f.base_unit == fa.base_unit]
+        if b is anchor or not same:
+            continue
+        best = max(same, key=lambda f: _overlap(f.metric, fa.metric))  # first of equals wins
+        if _overlap(best.metric, fa.metric) > _overlap(b.figures[0].metric, fa.metric):
+            b.figures.remove(best)
+            b.figures.insert(0, best)
+
+
 def _context(b: Block) -> str:
     p = b.hit.passage
     return p.clean_text + p.section
@@ -602,6 +627,7 @@ class Answerer:
                         p.span(s, e), s, e)
 
     def _compose(self, q: Query, blocks: list[Block], hits: list[Hit]) -> Answer:
+        _align_years(blocks)
         citations, parts = [], []
         leads = [(n, f) for n, b in enumerate(blocks, start=1) for f in self._lead(q, b)]
         rest = [(n, f) for n, b in enumerate(blocks, start=1) for f in b.figures if (n, f) not in leads]
@@ -665,6 +691,9 @@ class Answerer:
             return []
         if any(f.qualifier and "under" in f.qualifier for f in (fa, fb)):
             return []  # a limit ("5000万元以下") is not a quantity to subtract
+        key = [t for t, w in q.terms.items() if w >= 2.0]
+        if _overlap(fa.metric, fb.metric) < 0.2 and not any(t in _context(a) and t in _context(b) for t in key):
+            return []  # two figures about different things: no arithmetic between them
         na, nb = blocks.index(a) + 1, blocks.index(b) + 1
         diff = fb.normalized_value - fa.normalized_value
         ratio = fb.normalized_value / fa.normalized_value
