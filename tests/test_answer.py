@@ -179,6 +179,13 @@ def test_a_chinese_what_question_in_other_words_is_answered(answerer):
     assert a.answerable and "从样品到产品再到商品" in a.citations[0].quote
 
 
+def test_a_short_lead_sentence_is_quoted_with_the_next(answerer, sources):
+    a = answerer.ask("Which banks took part in Gaoqidai in 2021?")
+    c = a.citations[0]
+    assert c.quote.startswith("加大对") and "试点合作银行" in c.quote
+    assert sources[c.doc_id][c.start:c.end] == c.quote
+
+
 def test_text_question_cites_the_sentence(answerer):
     a = answerer.ask("科技企业员工持股计划和股权激励贷款是在哪里试点的？")
     assert a.answerable and "临港新片区" in a.citations[0].quote

@@ -37,6 +37,7 @@ ZH_TEXT_SIM = 0.9
 NON_ANSWER_KINDS = {"year", "date", "ordinal"}
 CLAUSE_SPLIT = re.compile(r"[，,；;。：:]")
 MAX_QUOTE_CHARS = 160
+SHORT_SENTENCE = 16  # characters; shorter sentences are quoted with the next one
 
 
 @dataclass
@@ -425,7 +426,20 @@ def _pick_block(q: Query, cands: list[Candidate]) -> Block | None:
         # the figure's own clause must be about what was asked, not only its sentence:
         # "有效期内高新技术企业数突破2万家;发布科技小巨人工程实施办法" does not count Little Giants
         confidence = min(confidence, _coverage(q.terms, best.context, q.synonyms) + 0.3)
-    return Block(best.hit.passage.year, best.hit, best.sentence, figs, confidence)
+    sentence = best.sentence if q.kinds else _with_next_if_short(p, best.sentence)
+    return Block(best.hit.passage.year, best.hit, sentence, figs, confidence)
+
+
+def _with_next_if_short(p: Passage, sentence: tuple[int, int]) -> tuple[int, int]:
+    """A heading-like lead sentence ("加大对“高企贷”支持力度。") says little alone as the
+    answer to a "what/which" question: quote it with the sentence after it (still one
+    exact span of the source). Figure answers keep the figure's own sentence."""
+    spans = list(p.sentences)
+    if sentence in spans and len(strip_markup(p.span(*sentence))) < SHORT_SENTENCE:
+        i = spans.index(sentence)
+        if i + 1 < len(spans):
+            return sentence[0], spans[i + 1][1]
+    return sentence
 
 
 def _overlap(a: str, b: str) -> float:
