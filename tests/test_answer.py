@@ -78,6 +78,8 @@ def test_the_year_asked_decides_the_figure(answerer, question, year, expected):
     ("How much did Shanghai STAR companies raise?", 1518),
     ("How much did STAR Market companies raise?", 5080),
     ("上海科创板上市企业有多少家？", 59),
+    # a Chinese paraphrase row of the glossary (中小型科技企业 = 科技型中小企业) names the part
+    ("中小型科技企业贷款余额同比增长了多少？", 92.70),
 ])
 def test_the_headline_leads_unless_the_part_is_named(answerer, question, lead):
     assert values(answerer.ask(question))[0] == lead

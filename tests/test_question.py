@@ -153,3 +153,13 @@ def test_new_only(question, new_only):
 def test_full_width_digits_and_letters_are_read():
     q = analyze("２０２３年ＰＣＴ申请有多少件？", YEARS, G)
     assert q.years == [2023] and q.latin == ["PCT"] and q.kinds == ["count"]
+
+
+def test_chinese_paraphrases_count_as_the_report_wording():
+    from qa.glossary import load_glossary
+
+    q = analyze("中小型科技企业的贷款余额比上一年多了百分之几？", YEARS, load_glossary())
+    assert q.synonyms["中小型科技企业"] == ["科技型中小企业"]
+    assert not {"上一年", "百分之几", "一年"} & set(q.terms)
+    # paraphrase rows are never read in English questions
+    assert "中小型科技企业" not in analyze("How many tech SMEs?", YEARS, load_glossary()).concepts

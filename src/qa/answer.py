@@ -145,7 +145,10 @@ def _subset_score(q: Query, passage: Passage, sentence: tuple[int, int], fig: Fi
         return 0.0
     head, part = before[:at], strip_markup(passage.span(sentence[0], sentence[1]))[at:]
     # a specific term, or a place the question names ("Shanghai": "…5080亿元,其中上海近1518亿元")
-    named = (any(w >= 2.0 and t in part and t not in head for t, w in q.terms.items())
+    def says(text: str, t: str) -> bool:
+        return t in text or any(a in text for a in q.synonyms.get(t, ()))
+
+    named = (any(w >= 2.0 and says(part, t) and not says(head, t) for t, w in q.terms.items())
              or any(c in part and c not in head for c in q.places))
     return 0.3 if named else -0.3
 

@@ -1,8 +1,9 @@
 """The zh↔en domain glossary ``corpus/glossary.tsv`` (columns ``zh, en, aliases_en, scope``).
 
 ``scope`` is empty; ``place`` for a place the reports report on (上海: "…5080亿元,其中上海近
-1518亿元"); or ``outside`` for a term the reports do not use (北京, 利率): a question naming
-one asks about something the reports lack.
+1518亿元"); ``outside`` for a term the reports do not use (北京, 利率): a question naming
+one asks about something the reports lack; or ``paraphrase`` for another Chinese wording of
+a report term with the same English name (中小型科技企业): read in Chinese questions only.
 
 Used to find Chinese search terms for an English question, and English names for Chinese
 metrics in English answers — no translation service involved.
@@ -70,6 +71,7 @@ class Glossary:
     rows: list[tuple[str, str, str]] = field(default_factory=list)
     outside: frozenset[str] = frozenset()  # zh terms the reports do not use
     places: frozenset[str] = frozenset()  # places the reports report on
+    paraphrases: list[tuple[str, str]] = field(default_factory=list)  # (zh, en): Chinese-side only
 
     def __post_init__(self) -> None:
         self._zh2en = {}
@@ -112,6 +114,22 @@ class Glossary:
                 text = text.replace(phrase, " | ")
         return out
 
+    def zh_paraphrases_in(self, text: str) -> list[str]:
+        """Paraphrase rows occurring in Chinese ``text``, longest first."""
+        return [z for z, _ in sorted(self.paraphrases, key=lambda r: -len(r[0])) if z in text]
+
+    def zh_synonyms(self, zh: str) -> list[str]:
+        """Other Chinese terms with the same English name: a paraphrase row
+        ("中小型科技企业 → technology-based SMEs") makes a Chinese question's wording match
+        the report's (科技型中小企业).
+
+        >>> g = Glossary([("科技型中小企业", "tech SMEs", "")], paraphrases=[("中小型科技企业", "tech SMEs")])
+        >>> g.zh_paraphrases_in("中小型科技企业有多少户？"), g.zh_synonyms("中小型科技企业")
+        (['中小型科技企业'], ['科技型中小企业'])
+        """
+        en = normalize_en(self._zh2en.get(zh) or dict(self.paraphrases).get(zh, ""))
+        return [z for z, e in self._zh2en.items() if z != zh and en.strip() and normalize_en(e) == en]
+
     def zh_terms_in(self, text: str) -> list[str]:
         """Glossary terms occurring in Chinese ``text``, longest first, non-overlapping."""
         found = []
@@ -151,16 +169,18 @@ def load_glossary(path: str | Path = DEFAULT_GLOSSARY) -> Glossary:
     path = Path(path)
     if not path.is_file():
         return Glossary([])
-    rows, outside, places = [], set(), set()
+    rows, outside, places, paraphrases = [], set(), set(), []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
         if n == 0 or not line.strip() or line.startswith("#"):
             continue
         cols = [c.strip() for c in line.split("\t")] + ["", "", ""]
         zh, en, aliases, scope = cols[:4]
-        if zh and en:
+        if zh and en and scope == "paraphrase":
+            paraphrases.append((zh, en))
+        elif zh and en:
             rows.append((zh, en, aliases))
             if scope == "outside":
                 outside.add(zh)
             elif scope == "place":
                 places.add(zh)
-    return Glossary(rows, frozenset(outside), frozenset(places))
+    return Glossary(rows, frozenset(outside), frozenset(places), paraphrases)

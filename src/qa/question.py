@@ -85,7 +85,8 @@ ZH_QUESTION_WORDS = set(
     "多少 几 哪些 哪个 哪 什么 怎样 怎么 如何 是否 吗 呢 一共 总共 共 分别 各 有 是 了 为 给 "
     "上海 全市 报告 年 家 个 件 项 人 户 位 次 亿元 万元 元 万 亿 数量 规模 金额 多大 情况 "
     "增长 同比 比上 上年 占比 排名 第几 全国 年度 全年 今年 去年 两年 对比 变化 相比 比 这 那 "
-    "支持 提供 获得 达到 达 累计 其中 金额 数目 这些 那些 这个 那个 它们 一共 总共".split()
+    "支持 提供 获得 达到 达 累计 其中 金额 数目 这些 那些 这个 那个 它们 一共 总共 "
+    "一年 上一年 上年 百分 百分之 百分之几 几成 多了 少了 多少钱".split()
 )
 
 
@@ -271,10 +272,13 @@ def analyze(question: str, known_years: list[int], glossary: Glossary | None = N
             units = [ZH_NOUN_UNITS[m.group(1)] for m in re.finditer(ZH_COUNTED_NOUN, question)][:1]
         compare = bool(re.search(COMPARE_CUES_ZH, question))
         terms = content_terms(question)
-        concepts = glossary.zh_terms_in(question) if glossary else []
+        concepts = (glossary.zh_terms_in(question) + glossary.zh_paraphrases_in(question)) if glossary else []
         for zh in concepts:
             if zh not in ZH_QUESTION_WORDS:  # 上海, 全年: in the glossary for names, not content
                 terms.setdefault(zh, term_weight(zh) + 0.5)
+                # the report's wording of a paraphrase (not measure words: 企业 ~ 家)
+                if alt := [a for a in glossary.zh_synonyms(zh) if len(a) >= 2]:
+                    synonyms[zh] = alt
     else:
         low = question.lower()
         kinds = _growth_first(_cues(low, EN_KIND_CUES), re.search(EN_GROWTH_FIRST, low))
