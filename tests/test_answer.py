@@ -155,6 +155,8 @@ def test_comparison_is_computed_and_marked(answerer):
     ("How many STAR Market companies are based in Shenzhen?", "en"),
     ("科创板上市企业中有多少家来自北京？", "zh"),
     ("What interest rate do Gaoqidai loans charge?", "en"),
+    # a growth rate asked for where the report gives only the count
+    ("小巨人信用贷授信企业数比上年增长了多少？", "zh"),
     # another member of a series than the report gives (首期 only)
     ("How large is the second phase of the Fudan fund of funds?", "en"),
 ])

@@ -47,6 +47,9 @@ def test_detect_language(text, lang):
     ("科创助力贷21年贷了多少", ["money"], []),
     ("报告用了哪几个词来形容科创金融服务体系？", [], []),  # which ones, not how many
     ("高企贷2023年支持企业数", ["count"], []),
+    ("科技型企业贷款存量户数是多少万户？", ["count"], ["户"]),        # 万户 is a count
+    ("每万人口高价值发明专利拥有量比上年提高了百分之几？", ["growth", "percent"], []),
+    ("中小企业贷款占比变化了多少个百分点？", ["growth", "percent"], []),
     # the counted noun's measure word when none is written
     ("高新技术企业数量是多少？", ["count"], ["家"]),
     # a figure of no particular kind

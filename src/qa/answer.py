@@ -23,7 +23,7 @@ from qa.errors import QAError
 from qa.figures import Figure
 from qa.glossary import Glossary, load_glossary
 from qa.passages import SECTION_SEP, Passage, continuation_leads, strip_markup
-from qa.question import Query, analyze, ordinals_in
+from qa.question import COMPARE_CUES_EN, COMPARE_CUES_ZH, Query, analyze, ordinals_in
 from qa.retrieve import Hit, Retriever, check_question, get_retriever
 from qa.units import format_number_en, render_en, render_zh
 
@@ -415,10 +415,13 @@ def _pick_block(q: Query, cands: list[Candidate]) -> Block | None:
     if q.kinds:  # a figure was asked for: the evidence must hold one of that kind
         if best.figure is None:
             confidence -= 0.3
-        elif q.wants(best.figure.kind):
-            confidence += 0.15
+        elif not q.wants(best.figure.kind):
+            confidence -= 0.15  # count and money are easily asked one for the other
         else:
-            confidence -= 0.15
+            confidence += 0.15
+        primary = {"growth": {"growth"}, "percent": {"percent", "growth"}, "rank": {"rank"}}.get(q.kinds[0])
+        if primary and all(f.kind not in primary for f in figs):
+            confidence -= 0.4  # a growth rate, share or rank asked for first, and none found
     if best.figure is not None and _aggregate_score(q, p, best.sentence, best.figure) < 0:
         confidence -= 0.5  # only a total over more than was asked ("AI companies alone")
     if _running_total_for_new(q, best.figure):
@@ -468,6 +471,14 @@ def _align_years(blocks: list[Block]) -> None:
         if _overlap(best.metric, fa.metric) > _overlap(b.figures[0].metric, fa.metric):
             b.figures.remove(best)
             b.figures.insert(0, best)
+
+
+def _asks_years(q: Query) -> bool:
+    """Whether the question compares or spans the reports' years; "分别/各" alone may be
+    about several items of one year ("科技小巨人和国家高企分别占多大比重")."""
+    if len(q.years) >= 2 or ACROSS_YEARS.search(q.text):
+        return True
+    return q.compare and bool(re.search(COMPARE_CUES_ZH + "|" + COMPARE_CUES_EN, MULTI_ITEMS.sub("", q.text), re.I))
 
 
 def _context(b: Block) -> str:
@@ -590,7 +601,7 @@ class Answerer:
         the rest differently: 授信金额 vs 信贷支持)."""
         if b.confidence < self.min_confidence:
             return False
-        if q.compare:  # "in each of the two years", "how did it change": every year is asked
+        if _asks_years(q):  # "in each of the two years", "how did it change": every year is asked
             return True
         if b.confidence < 0.85 * a.confidence:
             key = [t for t, w in q.terms.items() if w >= 2.0]

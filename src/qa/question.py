@@ -21,28 +21,28 @@ _LATIN_WORD = re.compile(r"[A-Za-z]+")
 
 # (pattern, kind) — kinds are ordered by where their cue appears, except that an explicit
 # question about growth ("增长了多少", "how fast") leads: "余额同比增长多少" asks for growth.
-ZH_GROWTH_FIRST = r"(?:增长|上升|提高|下降|减少|涨|增加)了?多少(?![家个件项人户位次名])|(?:多|少)了?(?:百分之几|几成|几个百分点)|增幅|增速|增长率|同比增长|(?:上升|前进|提升|提高)了?几位"
+ZH_GROWTH_FIRST = r"(?:增长|上升|提高|下降|减少|涨|增加)了?多少(?![家个件项人户位次名])|多少个?百分点|(?:多|少|增长|上升|提高|下降|减少|增加)了?(?:百分之几|几成|几个百分点)|增幅|增速|增长率|同比增长|(?:上升|前进|提升|提高)了?几位"
 EN_GROWTH_FIRST = (r"\bhow fast\b|\bgrowth rate\b|\bby how much\b|\bgr[oe]w by\b|\bwhat growth\b|"
                    r"\bpercent(?:age)? (?:increase|growth)\b|\bby what percent(?:age)?\b|"
                    r"\b(?:compared (?:with|to)|over|than) (?:the )?(?:previous|prior|last) year\b|"
                    r"\byear[- ]on[- ]year\b|\b(?:a|one) year (?:earlier|before|ago)\b|\bthe year before\b")
 ZH_KIND_CUES = [
-    (r"多少(?:家|个|件|项|人|户|位|次|名|所)|几(?:家|个|件|项|人|户|位|次|名)|数量|数目|多少(?:企业|机构|项目)|"
+    (r"多少(?:万|千|百)?(?:家|个|件|项|人|户|位|次|名|所)(?!百分点)|几(?:家|个|件|项|人|户|位|次|名)(?!百分点)|数量|数目|多少(?:企业|机构|项目)|"
      r"(?:企业|机构|项目|专利|户|人)数[？?]?$", "count"),
-    (r"多少(?:钱|元|亿|万|贷款|信贷|资金|融资|补贴|保费)|[贷借融投]了?多少(?![家个件项人户位次名])|金额|规模|额度|资金|总额|多少信贷|融资额|市值|保障|承保|放款|贷款余额|减了多少税|税额|多大", "money"),
-    (r"占比|比例|比重|百分之|几成|覆盖.{0,6}多少", "percent"),
+    (r"多少(?:钱|元|亿|万(?![家个件项人户位次名])|贷款|信贷|资金|融资|补贴|保费)|[贷借融投]了?多少(?![家个件项人户位次名])|金额|规模|额度|资金|总额|多少信贷|融资额|市值|保障|承保|放款|贷款余额|减了多少税|税额|多大", "money"),
+    (r"占比|比例|比重|百分之|百分点|几成|覆盖.{0,6}多少", "percent"),
     (r"增长|增幅|增速|同比|上升|下降|提高了多少|变化|涨|前进了?几位", "growth"),
     (r"排名|第几(?!届)|名次|排第|位列|排在", "rank"),
     (r"第几届|哪一届|几届", "ordinal"),
 ]
 # an interrogative with a measure word ("多少户", "how many") says more than a noun in the
 # question ("贷款余额"): its kind leads
-ZH_COUNT_FIRST = r"(?:多少|几)(?:家|个|件|项|人|户|位|次|名|所)"
+ZH_COUNT_FIRST = r"(?:多少|几)(?:万|千|百)?(?:家|个|件|项|人|户|位|次|名|所)(?!百分点)"
 # money asked for in so many words, not only named ("贷款余额")
 ZH_MONEY_ASKED = r"多少(?:钱|元|亿|万)|金额|总额|额度|多大|规模|融资额|多少资金|多少贷款|多少信贷"
 EN_KIND_CUES = [
     (r"\bhow many\b|\bnumber of\b|\bcount\b", "count"),
-    (r"\bhow much\b|\bamount\b|\bsum\b|\bvalue\b|\bworth\b|\brmb\b|\byuan\b|\bmarket cap|\bbalance\b|\bhow large\b|\bhow big\b|\blending\b|\bfinancing\b", "money"),
+    (r"\bhow much\b|\bamount\b|\bsum\b|\bcredit\b|\bvalue\b|\bworth\b|\brmb\b|\byuan\b|\bmarket cap|\bbalance\b|\bhow large\b|\bhow big\b|\blending\b|\bfinancing\b", "money"),
     (r"\bshare\b|\bpercentage\b|\bproportion\b|\bpercent\b|\bratio\b|\bwhat fraction\b", "percent"),
     (r"\bgr[oe]w|\bgrowth\b|\bincrease|\brise\b|\brose\b|\bfall\b|\bdecline|\bchange|\byear[- ]on[- ]year\b|\bhow fast\b", "growth"),
     (r"\brank|\bposition\b|\bplace\b|\bwhere does\b|\bwhere did\b", "rank"),
@@ -267,7 +267,7 @@ def analyze(question: str, known_years: list[int], glossary: Glossary | None = N
         kinds = _growth_first(kinds, re.search(ZH_GROWTH_FIRST, question))
         if re.search(ZH_INTERROGATIVE, cue_text) and not re.search(ZH_FIGURE_ASKED, cue_text):
             kinds = []
-        units = [u for cue, u in ZH_UNIT_CUES.items() if re.search(rf"(?:多少|几|数){cue}", cue_text)]
+        units = [u for cue, u in ZH_UNIT_CUES.items() if re.search(rf"(?:多少|几|数)(?:万|千|百)?{cue}(?!百分点)", cue_text)]
         if not units and "count" in kinds:  # "企业（及机构）数量": the noun's measure word
             units = [ZH_NOUN_UNITS[m.group(1)] for m in re.finditer(ZH_COUNTED_NOUN, question)][:1]
         compare = bool(re.search(COMPARE_CUES_ZH, question))
