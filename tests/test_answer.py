@@ -462,6 +462,15 @@ def test_a_two_part_question_gets_two_sentences(paragraphs, question, expected):
     assert sorted(got) == sorted(expected)
 
 
+def test_projects_are_counted_in_either_measure_word():
+    from qa.answer import candidates
+    from qa.question import analyze
+
+    _, figures, hits = _synthetic(["为**59家企业**的**209项**星海试验出具保单。"])
+    q = analyze("星海试验有多少个项目？", [2030])
+    assert candidates(q, hits, figures)[0].figure.value == 209  # asked in 个, written in 项
+
+
 def test_filled_coverage_discounts_only_what_the_context_adds():
     from qa.answer import _filled
 

@@ -234,10 +234,15 @@ def _running_total_for_new(q: Query, fig: Figure | None) -> bool:
     return bool(q.new_only and fig is not None and fig.qualifier and "cumulative" in fig.qualifier)
 
 
+# measure words that count the same things: projects are 个 or 项, patents 件 or 项
+SAME_MEASURE = {"个": ("个", "项"), "项": ("项", "个"), "件": ("件", "项")}
+
+
 def _unit_score(q: Query, fig: Figure) -> float:
     if not q.unit_hints or fig.kind not in ("count",):
         return 0.0
-    return 0.4 if any(fig.base_unit.startswith(u) or fig.unit.endswith(u) for u in q.unit_hints) else -0.2
+    units = {v for u in q.unit_hints for v in SAME_MEASURE.get(u, (u,))}
+    return 0.4 if any(fig.base_unit.startswith(u) or fig.unit.endswith(u) for u in units) else -0.2
 
 
 def _number_score(q: Query, text: str) -> float:
