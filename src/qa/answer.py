@@ -522,7 +522,8 @@ def _second_part(q: Query, cands: list[Candidate], main: Block) -> Block | None:
             continue  # another sentence of the same report, with a figure of an asked kind
         if c.score < cands[0].score - 1.0:
             return None  # nothing close enough to the best evidence
-        if c.figure.kind in missing or sum(w for t, w in rest.items() if t in c.clause) >= 1.0:
+        named = sum(w for t, w in rest.items() if t in c.clause or any(a in c.clause for a in q.synonyms.get(t, ())))
+        if c.figure.kind in missing or named >= 1.0:
             same = [x for x in cands if (x.hit.passage.id, x.sentence) == (c.hit.passage.id, c.sentence)]
             second = _pick_block(q, same)
             return Block(second.year, second.hit, second.sentence, second.figures, main.confidence)
