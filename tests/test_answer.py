@@ -93,6 +93,18 @@ def test_limits_answer_only_questions_about_limits(answerer, question, expected)
     assert values(answerer.ask(question))[0] == expected
 
 
+@pytest.mark.parametrize("question, years, note", [
+    ("2019年和2023年高企贷分别支持了多少家企业？", [2023], "没有2019年的报告"),
+    ("In 2023 and 2021 how many PCT applications were accepted?", [2023], "The 2021 report does not give this"),
+    # a Latin term the 2021 report never uses: no 2021 figure at all, and a note for 2022
+    ("2021年、2022年、2023年PCT申请各多少件？", [2023], "没有2022年的报告"),
+])
+def test_asked_years_without_an_answer_are_named(answerer, question, years, note):
+    a = answerer.ask(question)
+    assert a.answerable and [c.year for c in a.citations] == years and note in a.answer
+    assert ungrounded_numbers(a) == []  # the noted year is not an invented number
+
+
 def test_no_year_gives_both_years_each_cited(answerer):
     a = answerer.ask("How much credit has the Gaoqidai program provided to high-tech enterprises?")
     assert [c.year for c in a.citations] == [2021, 2023]

@@ -67,6 +67,7 @@ class Answer:
     timings_ms: dict = field(default_factory=dict)
     id: object = None
     figure_objs: list = field(default_factory=list, repr=False)  # the Figures behind `figures`
+    noted_years: list = field(default_factory=list, repr=False)  # years a note says are not answered
 
     def to_dict(self) -> dict:
         d = {
@@ -547,6 +548,13 @@ class Answerer:
     def corpus_text(self) -> str:
         return "\n".join(p.section + "\n" + p.clean_text for p in self.retriever.index.passages)
 
+    def _lacks_latin(self, q: Query, b: Block) -> bool:
+        """The question names a Latin term the reports use (PCT, ARJ21) and b's passage
+        does not ("STAR", "IPO" appear in no report, so they do not count)."""
+        corpus = self.corpus_text.lower()
+        used = [w.lower() for w in q.latin if w.lower() in corpus]
+        return bool(used) and not any(w in b.hit.passage.clean_text.lower() for w in used)
+
     def unknown_concepts(self, q: Query) -> list[str]:
         """Terms of the question the glossary marks as outside the reports and that no
         passage mentions (nor a synonym of them): 北京, 利率.
@@ -567,6 +575,8 @@ class Answerer:
         main = _pick_block(q, cands)
         if main is None:
             return hits, []
+        if self._lacks_latin(q, main):
+            main.confidence -= 1.0  # "PCT申请" is never answered from a passage that never says PCT
         if not q.kinds and q.lang == "zh" and sims.get((main.hit.passage.id, main.sentence[0]), 0.0) >= ZH_TEXT_SIM:
             # a Chinese "what/which" question in other words than the report's: the
             # embedding vouches for the sentence where shared terms are few
@@ -647,9 +657,25 @@ class Answerer:
         if not blocks:
             return self._unanswerable(q, hits, t0)
         answer = self._compose(q, blocks, hits)
+        self._note_missing_years(q, blocks, answer)
         answer.timings_ms = {"retrieve": round((t1 - t0) * 1000, 2),
                              "total": round((time.perf_counter() - t0) * 1000, 2)}
         return answer
+
+    def _note_missing_years(self, q: Query, blocks: list[Block], answer: Answer) -> None:
+        """Say which asked years are not answered, instead of leaving them out silently:
+        "2019年和2023年…" → a 2023 answer plus "no report covers 2019"."""
+        unanswered = [y for y in q.years if y not in {b.year for b in blocks}]
+        if not (q.unknown_years or unanswered) or not answer.answerable:
+            return
+        if q.lang == "zh":
+            notes = ([f"（没有{'、'.join(map(str, q.unknown_years))}年的报告。）"] if q.unknown_years else []) + \
+                    ([f"（{'、'.join(map(str, unanswered))}年的报告中没有找到这一数据。）"] if unanswered else [])
+        else:
+            notes = ([f"(No report covers {' or '.join(map(str, q.unknown_years))}.)"] if q.unknown_years else []) + \
+                    ([f"(The {' and '.join(map(str, unanswered))} report does not give this.)"] if unanswered else [])
+        answer.answer += "\n" + "\n".join(notes)
+        answer.noted_years = q.unknown_years + unanswered
 
     # -- composing --
     def _citation(self, n: int, block: Block, lang: str) -> Citation:
@@ -804,8 +830,9 @@ def _num_key(s: str) -> str:
 def ungrounded_numbers(answer: Answer, glossary: Glossary | None = None) -> list[str]:
     """Numbers in the answer text that no cited passage, figure or computed value supports.
 
-    Citation markers ``[n]`` and the citations' years are allowed; everything else must
-    appear in a cited passage or be a rendering of a cited/computed figure.
+    Citation markers ``[n]``, the citations' years and the years a note says are not
+    answered are allowed; everything else must appear in a cited passage or be a rendering
+    of a cited/computed figure.
     """
     allowed: set[str] = set()
     for c in answer.citations:
@@ -814,6 +841,7 @@ def ungrounded_numbers(answer: Answer, glossary: Glossary | None = None) -> list
         for term in (glossary.zh_terms_in(strip_markup(c.text)) if glossary else []):
             # English names of cited terms may hold numbers: 每万人口 → per 10,000 population
             allowed |= {_num_key(m) for m in _NUM.findall(glossary.en_for(term) or "")}
+    allowed |= {str(y) for y in answer.noted_years}  # "no report covers 2019"
     for f in answer.figure_objs:
         for rendered in (render_en(f), _figure_en(f), render_zh(f), f.text):
             allowed |= {_num_key(m) for m in _NUM.findall(rendered)}
