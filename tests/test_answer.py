@@ -167,6 +167,7 @@ def test_comparison_is_computed_and_marked(answerer):
     ("How many STAR Market companies are based in Shenzhen?", "en"),
     ("科创板上市企业中有多少家来自北京？", "zh"),
     ("What interest rate do Gaoqidai loans charge?", "en"),
+    ("How many utility model patents were granted in 2023?", "en"),  # glossary scope outside
     # a growth rate asked for where the report gives only the count
     ("小巨人信用贷授信企业数比上年增长了多少？", "zh"),
     # another member of a series than the report gives (首期 only)
@@ -454,6 +455,9 @@ def test_a_running_total_does_not_answer_for_the_year_alone():
     # two items of one kind in two rows
     (["星海小巨人企业占比**超70%**。", "国家高新技术企业占比**超90%**。"],
      "星海小巨人和国家高新技术企业分别占多大比重？", [70, 90]),
+    # "各有几家": one count for each of two named items
+    (["认定星海金融创新中心**10家**。", "认定星海运营中心**12家**。"],
+     "星海金融创新中心和星海运营中心各有几家？", [10, 12]),
     # an asked kind the first sentence lacks
     (["星海企业贷款存量户数**2.99万户**。", "星海企业贷款余额**10486亿元**。"],
      "有贷款的星海企业有多少户？这些企业的贷款余额一共多少？", [2.99, 10486]),

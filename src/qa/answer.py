@@ -493,11 +493,11 @@ def _context(b: Block) -> str:
 
 
 # a question asking two things: "有多少户？贷款余额一共多少？", "…, and what's the value"
-MULTI_ASKS = re.compile(r"[？?].+[？?]|(?:多少|几|多大).*[，,；;].*(?:多少|几|多大)|"
-                        r"\band (?:how|what|which|where)\b|,\s*(?:and )?(?:how|what|which)\b", re.I)
+# (or two figures asked for in so many words: Query.asked ≥ 2)
+MULTI_ASKS = re.compile(r"\band (?:how|what|which|where)\b|,\s*(?:and )?(?:how|what|which)\b", re.I)
 # …or one thing for several items: "科技小巨人和国家高企分别占多大比重" (when the question
 # is about several years, "分别/各" is about the years instead)
-MULTI_ITEMS = re.compile(r"分别|各(?:占|是|为|有|自)|\brespectively\b", re.I)
+MULTI_ITEMS = re.compile(r"分别|各(?!类|项|级|种|地|方|界|个|自主|年)|\brespectively\b|\beach\b", re.I)
 ACROSS_YEARS = re.compile(r"两年|两份|两个?报告|各年|每年|\b(?:both|each|two) (?:years?|reports?)\b", re.I)
 
 
@@ -506,7 +506,7 @@ def _second_part(q: Query, cands: list[Candidate], main: Block) -> Block | None:
     clause names question terms the first sentence leaves out; None when nothing is left
     out or no other sentence names it ("科技小巨人和国家高企分别占了多大比重": two rows)."""
     across_years = len(q.years) >= 2 or ACROSS_YEARS.search(q.text)
-    two = MULTI_ASKS.search(q.text) or (MULTI_ITEMS.search(q.text) and not across_years)
+    two = q.asked >= 2 or MULTI_ASKS.search(q.text) or (MULTI_ITEMS.search(q.text) and not across_years)
     if not (q.kinds and main.figures and two):
         return None
     p = main.hit.passage

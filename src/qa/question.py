@@ -42,8 +42,8 @@ ZH_COUNT_FIRST = r"(?:多少|几)(?:万|千|百)?(?:家|个|件|项|人|户|位|
 ZH_MONEY_ASKED = r"多少(?:钱|元|亿|万)|金额|总额|额度|多大|规模|融资额|多少资金|多少贷款|多少信贷"
 EN_KIND_CUES = [
     (r"\bhow many\b|\bnumber of\b|\bcount\b", "count"),
-    (r"\bhow much\b|\bamount\b|\bsum\b|\bcredit\b|\bvalue\b|\bworth\b|\brmb\b|\byuan\b|\bmarket cap|\bbalance\b|\bhow large\b|\bhow big\b|\blending\b|\bfinancing\b", "money"),
-    (r"\bshare\b|\bpercentage\b|\bproportion\b|\bpercent\b|\bratio\b|\bwhat fraction\b", "percent"),
+    (r"\bhow much\b|\bamount\b|\bsum\b|\bcredit\b|\brisk\b|\binsured\b|\bcoverage\b|\bvalue\b|\bworth\b|\brmb\b|\byuan\b|\bmarket cap|\bbalance\b|\bhow large\b|\bhow big\b|\blending\b|\bfinancing\b", "money"),
+    (r"\bshares?\b|\bpercentages?\b|\bproportions?\b|\bpercent\b|\bratio\b|\bwhat fraction\b", "percent"),
     (r"\bgr[oe]w|\bgrowth\b|\bincrease|\brise\b|\brose\b|\bfall\b|\bdecline|\bchange|\byear[- ]on[- ]year\b|\bhow fast\b", "growth"),
     (r"\brank|\bposition\b|\bplace\b|\bwhere does\b|\bwhere did\b", "rank"),
     (r"\bwhich edition\b|\bwhat edition\b|\bwhich session\b|\bedition\b", "ordinal"),
@@ -66,7 +66,7 @@ EN_NEW_ONLY = r"\bnew(?:ly)?\b|\badded\b|\balone\b|\bduring the year\b|\bthat ye
 # each asks for one figure: "有多少家…多少个项目", "how many firms…, and what sum"
 ZH_ASKED = r"多少|几(?!乎)|多大|多高"
 EN_ASKED = (r"\bhow (?:many|much|fast|large|big)\b|"
-            r"\bwhat(?: was| is| were| are)?(?: the)?(?: \w+)? (?:sum|amount|value|share|size|number|total)\b")
+            r"\bwhat(?: was| is| were| are|'s|s)?(?: the)?(?: \w+)? (?:sum|amount|value|share|size|number|total)\b")
 # a figure is asked for, of no particular kind ("大概有多少？", "the total risk underwritten")
 ZH_ANY_FIGURE = r"多少|多大|多高|几(?!乎)"
 EN_ANY_FIGURE = (r"\btotal\b|\bhow much\b|\bhow many\b|\bfigures?\b|\bthreshold\b|\blimit\b|\bcap\b|\bceiling\b|"
@@ -179,7 +179,7 @@ def _en_unit_hints(question: str) -> list[str]:
     >>> _en_unit_hints("How many services did firms buy?"), _en_unit_hints("How many firms?")
     ([], ['家'])
     """
-    m = re.search(r"\b(?:how many|number of)((?:\s+[\w-]+){1,4})", question, re.I)
+    m = re.search(r"\b(?:how many|number of)((?:\s+[\w-]+){1,6})", question, re.I)
     if not m:
         return [u for pattern, u in EN_UNIT_CUES if re.search(pattern, question, re.I)]
     # the noun phrase ends where the verb or a preposition starts; its first unit word is
@@ -281,7 +281,10 @@ def analyze(question: str, known_years: list[int], glossary: Glossary | None = N
                     synonyms[zh] = alt
     else:
         low = question.lower()
-        kinds = _growth_first(_cues(low, EN_KIND_CUES), re.search(EN_GROWTH_FIRST, low))
+        kinds = _cues(low, EN_KIND_CUES)
+        if re.search(r"\bhow many\b|\bnumber of\b", low) and "count" in kinds:
+            kinds = ["count"] + [k for k in kinds if k != "count"]  # "grant credit to how many firms"
+        kinds = _growth_first(kinds, re.search(EN_GROWTH_FIRST, low))
         units = _en_unit_hints(question)
         compare = bool(re.search(COMPARE_CUES_EN, low))
         terms = {}
@@ -296,8 +299,8 @@ def analyze(question: str, known_years: list[int], glossary: Glossary | None = N
         synonyms = glossary.synonyms_for(question) if glossary else {}
     latin = [w for w in re.findall(r"[A-Za-z][A-Za-z0-9+\-]*", question) if w.isupper() and len(w) >= 2]
     # numbers the asker quotes ("account for 71%") point at the sentence that has them
-    numbers = [n for n in re.findall(r"(?<![\d.,])\d+(?:\.\d+)?(?![\d.,])", question)
-               if len(n) >= 2 and int(float(n)) not in years + unknown]
+    numbers = [n.replace(",", "") for n in re.findall(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,])|(?<![\d.,])\d+(?:\.\d+)?(?![\d.,])", question)]
+    numbers = [n for n in numbers if len(n) >= 2 and int(float(n)) not in years + unknown]  # "the 3,983 firms"
     if not kinds and re.search(ZH_ANY_FIGURE if lang == "zh" else EN_ANY_FIGURE, cue_text, re.I):
         kinds = ["any"]
     compare = compare or len(years) >= 2
