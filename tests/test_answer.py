@@ -168,6 +168,8 @@ def test_comparison_is_computed_and_marked(answerer):
     ("科创板上市企业中有多少家来自北京？", "zh"),
     ("What interest rate do Gaoqidai loans charge?", "en"),
     ("How many utility model patents were granted in 2023?", "en"),  # glossary scope outside
+    # what "how many" counts (partner banks) is not what the 2023 sentence counts
+    ("How many partner banks worked on Gaoqidai in 2023?", "en"),
     # a growth rate asked for where the report gives only the count
     ("小巨人信用贷授信企业数比上年增长了多少？", "zh"),
     # another member of a series than the report gives (首期 only)

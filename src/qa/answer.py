@@ -428,6 +428,10 @@ def _pick_block(q: Query, cands: list[Candidate]) -> Block | None:
         primary = {"growth": {"growth"}, "percent": {"percent", "growth"}, "rank": {"rank"}}.get(q.kinds[0])
         if primary and all(f.kind not in primary for f in figs):
             confidence -= 0.4  # a growth rate, share or rank asked for first, and none found
+    counted = [t for t in q.counted if q.terms.get(t, 0) >= 2.0]  # specific ones only
+    if best.figure is not None and counted and not any(
+            t in best.context or any(a in best.context for a in q.synonyms.get(t, ())) for t in counted):
+        confidence -= 0.4  # "how many partner banks" answered with a count of enterprises
     if best.figure is not None and _aggregate_score(q, p, best.sentence, best.figure) < 0:
         confidence -= 0.5  # only a total over more than was asked ("AI companies alone")
     if _running_total_for_new(q, best.figure):

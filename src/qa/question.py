@@ -140,6 +140,7 @@ class Query:
     new_only: bool = False  # the period's own figure is asked, not a cumulative one
     asked: int = 1  # how many figures the question asks for ("多少家…多少个…": 2)
     places: list[str] = field(default_factory=list)  # places it names (上海): no content term
+    counted: list[str] = field(default_factory=list)  # what "how many X" counts, as glossary terms
 
     @property
     def wants_figure(self) -> bool:
@@ -191,6 +192,22 @@ def _en_unit_hints(question: str) -> list[str]:
     # a unit named in so many words counts too: "(counted in enterprise-times)"
     named = " ".join(re.findall(r"\b(?:counted|measured|expressed) in ((?:\s*[\w-]+){1,2})", question, re.I))
     return units + [u for pattern, u in EN_UNIT_CUES if re.search(pattern, named, re.I) and u not in units]
+
+
+def _counted(question: str, glossary: Glossary) -> list[str]:
+    """The glossary term of the noun phrase after "how many": what the answer must count
+    (none when the phrase names several).
+
+    >>> _counted("How many partner banks took part?", Glossary([("试点合作银行", "partner banks", "")]))
+    ['试点合作银行']
+    """
+    m = re.search(r"\bhow many((?:\s+[\w-]+){1,4})", question, re.I)
+    if not m:
+        return []
+    phrase = re.split(r"\s(?:did|do|does|were|was|are|is|have|has|had|will|can|in|of|from|with|for|by|at|on)\b",
+                      m.group(1), maxsplit=1, flags=re.I)[0]
+    found = glossary.zh_terms_for(phrase)
+    return found if len(found) == 1 else []  # "clinical-trial projects": which one is counted is unclear
 
 
 def _short_years(question: str, known_years: list[int]) -> list[int]:
@@ -311,4 +328,5 @@ def analyze(question: str, known_years: list[int], glossary: Glossary | None = N
                  concepts, ordinals_in(question),
                  bool(re.search(ZH_NEW_ONLY if lang == "zh" else EN_NEW_ONLY, question, re.I)),
                  max(1, len(re.findall(ZH_ASKED if lang == "zh" else EN_ASKED, question, re.I))),
-                 [c for c in concepts if glossary and c in glossary.places])
+                 [c for c in concepts if glossary and c in glossary.places],
+                 _counted(question, glossary) if lang == "en" and glossary else [])
