@@ -463,20 +463,30 @@ def test_a_running_total_does_not_answer_for_the_year_alone():
     # an asked kind the first sentence lacks
     (["星海企业贷款存量户数**2.99万户**。", "星海企业贷款余额**10486亿元**。"],
      "有贷款的星海企业有多少户？这些企业的贷款余额一共多少？", [2.99, 10486]),
+    # three items, three rows
+    (["星海小巨人企业占比**超70%**。", "国家高新技术企业占比**超90%**。", "集成电路领域企业占比**71%**。"],
+     "星海小巨人、国家高新技术企业和集成电路领域企业分别占多大比重？", [70, 90, 71]),
+    # "A and B" with B another glossary term: one figure each
+    (["全市星海专利授权量**15.91万件**。", "月光申请受理量**6185件**。"],
+     "星海专利授权量和月光申请受理量是多少？", [15.91, 6185]),
+    (["全市星海专利授权量**15.91万件**。", "月光申请受理量**6185件**。"],
+     "星海专利授权量是多少？", [15.91]),
     # one thing asked: one sentence
     (["星海企业贷款存量户数**2.99万户**。", "星海企业贷款余额**10486亿元**。"],
      "星海企业贷款余额是多少？", [10486]),
 ])
-def test_a_two_part_question_gets_two_sentences(paragraphs, question, expected):
-    from qa.answer import _pick_block, _second_part, candidates
+def test_a_question_asking_several_things_gets_several_sentences(paragraphs, question, expected):
+    from qa.answer import _more_parts, _pick_block, candidates
     from qa.question import analyze
 
+    from qa.glossary import Glossary
+
     _, figures, hits = _synthetic(paragraphs)
-    q = analyze(question, [2030])
+    g = Glossary([("星海专利授权量", "Xinghai patents granted", ""), ("月光申请受理量", "Moonlight applications", "")])
+    q = analyze(question, [2030], g)
     cands = candidates(q, hits, figures)
     main = _pick_block(q, cands)
-    second = _second_part(q, cands, main)
-    got = [main.figures[0].value] + ([second.figures[0].value] if second else [])
+    got = [b.figures[0].value for b in [main] + _more_parts(q, cands, main)]
     assert sorted(got) == sorted(expected)
 
 

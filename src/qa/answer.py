@@ -502,36 +502,55 @@ MULTI_ASKS = re.compile(r"\band (?:how|what|which|where)\b|,\s*(?:and )?(?:how|w
 # …or one thing for several items: "科技小巨人和国家高企分别占多大比重" (when the question
 # is about several years, "分别/各" is about the years instead)
 MULTI_ITEMS = re.compile(r"分别|各(?!类|项|级|种|地|方|界|个|自主|年)|\brespectively\b|\beach\b", re.I)
+MULTI_AND = re.compile(r"\band\b|和|与|以及|及", re.I)
 ACROSS_YEARS = re.compile(r"两年|两份|两个?报告|各年|每年|\b(?:both|each|two) (?:years?|reports?)\b", re.I)
 
 
-def _second_part(q: Query, cands: list[Candidate], main: Block) -> Block | None:
-    """For a two-part question, the best figure of another sentence (same report) whose own
-    clause names question terms the first sentence leaves out; None when nothing is left
-    out or no other sentence names it ("科技小巨人和国家高企分别占了多大比重": two rows)."""
+def _more_parts(q: Query, cands: list[Candidate], main: Block, limit: int = 2,
+                leads: dict[str, Passage] | None = None) -> list[Block]:
+    """For a question asking several things, the best figures of other sentences (same
+    report) whose own clauses name question terms the sentences so far leave out, or an
+    asked kind they lack; [] when nothing is left out or no other sentence names it
+    ("科技小巨人和国家高企分别占了多大比重": two rows; "patent grants and PCT applications")."""
     across_years = len(q.years) >= 2 or ACROSS_YEARS.search(q.text)
-    two = q.asked >= 2 or MULTI_ASKS.search(q.text) or (MULTI_ITEMS.search(q.text) and not across_years)
-    if not (q.kinds and main.figures and two):
-        return None
-    p = main.hit.passage
-    said = strip_markup(p.span(*main.sentence)) + p.section
-    rest = {t: w for t, w in q.terms.items()
-            if t not in said and not any(a in said for a in q.synonyms.get(t, ()))}
-    # an asked kind the first sentence has no figure of ("有多少户？贷款余额一共多少？")
-    missing = [k for k in q.kinds if k != "any" and all(f.kind != k for f in main.figures)]
-    if not rest and not missing:
-        return None
+    several = q.asked >= 2 or MULTI_ASKS.search(q.text) or (MULTI_ITEMS.search(q.text) and not across_years)
+    if not (q.kinds and main.figures):
+        return []
+    parts = [main]
+    while len(parts) <= limit:
+        said = "".join(strip_markup(b.hit.passage.span(*b.sentence)) + b.hit.passage.section
+                       + (strip_markup(leads[b.hit.passage.id].text) if leads and b.hit.passage.id in leads else "")
+                       for b in parts)  # what a part says includes the subject its lead gives it
+        rest = {t: w for t, w in q.terms.items()
+                if t not in said and not any(a in said for a in q.synonyms.get(t, ()))}
+        # "A and B" with B a glossary term no sentence so far names is a second thing asked
+        # (not across years: there "A与B" pairs one year's wording with the other's)
+        joined = MULTI_AND.search(q.text) and not across_years and any(t in q.concepts for t in rest)
+        if not (several or joined):
+            break
+        # an asked kind no sentence so far has a figure of ("有多少户？贷款余额一共多少？")
+        missing = [k for k in q.kinds if k != "any" and all(f.kind != k for b in parts for f in b.figures)]
+        nxt = _next_part(q, cands, parts, rest, missing) if rest or missing else None
+        if nxt is None:
+            break
+        parts.append(nxt)
+    return parts[1:]
+
+
+def _next_part(q: Query, cands: list[Candidate], parts: list[Block], rest: dict[str, float],
+               missing: list[str]) -> Block | None:
+    taken = {(b.hit.passage.id, b.sentence) for b in parts}
     for c in cands:
-        if (c.figure is None or (c.hit.passage.id, c.sentence) == (p.id, main.sentence)
-                or c.hit.passage.year != main.year or not q.wants(c.figure.kind)):
+        if (c.figure is None or (c.hit.passage.id, c.sentence) in taken
+                or c.hit.passage.year != parts[0].year or not q.wants(c.figure.kind)):
             continue  # another sentence of the same report, with a figure of an asked kind
-        if c.score < cands[0].score - 1.0:
+        if c.score < cands[0].score - 1.5:
             return None  # nothing close enough to the best evidence
         named = sum(w for t, w in rest.items() if t in c.clause or any(a in c.clause for a in q.synonyms.get(t, ())))
         if c.figure.kind in missing or named >= 1.0:
             same = [x for x in cands if (x.hit.passage.id, x.sentence) == (c.hit.passage.id, c.sentence)]
-            second = _pick_block(q, same)
-            return Block(second.year, second.hit, second.sentence, second.figures, main.confidence)
+            part = _pick_block(q, same)
+            return Block(part.year, part.hit, part.sentence, part.figures, parts[0].confidence)
     return None
 
 
@@ -585,8 +604,7 @@ class Answerer:
             # a Chinese "what/which" question in other words than the report's: the
             # embedding vouches for the sentence where shared terms are few
             main.confidence = max(main.confidence, self.min_confidence)
-        second = _second_part(q, cands, main)
-        return hits, [main] + ([second] if second else [])
+        return hits, [main] + _more_parts(q, cands, main, leads=self.leads)
 
     def _blocks(self, q: Query, k: int, year: int | None) -> tuple[list[Block], list[Hit]]:
         known = self.retriever.index.years
