@@ -397,6 +397,8 @@ def _distance(a: Figure, b: Figure) -> int:
 
 
 def _pick_block(q: Query, cands: list[Candidate]) -> Block | None:
+    """The best candidate's sentence as the evidence, its figures most relevant first, and
+    how confident we are that it answers (see :func:`_confidence`)."""
     if not cands:
         return None
     best = cands[0]
@@ -412,12 +414,19 @@ def _pick_block(q: Query, cands: list[Candidate]) -> Block | None:
         for c in sent_cands:
             if c.figure not in figs and len(figs) < limit:
                 figs.append(c.figure)
+    p = best.hit.passage
+    sentence = best.sentence if q.kinds else _with_next_if_short(p, best.sentence)
+    return Block(p.year, best.hit, sentence, figs, _confidence(q, best, figs))
+
+
+def _confidence(q: Query, best: Candidate, figs: list[Figure]) -> float:
+    """How well the best evidence answers: its term coverage, less what contradicts the
+    question (calibrated with MIN_CONFIDENCE on eval/gold.jsonl)."""
     confidence = best.coverage
     key = [t for t, w in q.terms.items() if w >= 2.0]  # the question's most specific terms
     p = best.hit.passage
     if key and not any(t in p.clean_text or t in p.section for t in key):
         confidence -= 0.25  # e.g. a metric only the other year's report gives
-
     if q.kinds:  # a figure was asked for: the evidence must hold one of that kind
         if best.figure is None:
             confidence -= 0.3
@@ -442,8 +451,7 @@ def _pick_block(q: Query, cands: list[Candidate]) -> Block | None:
         # the figure's own clause must be about what was asked, not only its sentence:
         # "有效期内高新技术企业数突破2万家;发布科技小巨人工程实施办法" does not count Little Giants
         confidence = min(confidence, _coverage(q.terms, best.context, q.synonyms) + 0.3)
-    sentence = best.sentence if q.kinds else _with_next_if_short(p, best.sentence)
-    return Block(best.hit.passage.year, best.hit, sentence, figs, confidence)
+    return confidence
 
 
 def _with_next_if_short(p: Passage, sentence: tuple[int, int]) -> tuple[int, int]:
@@ -590,8 +598,8 @@ class Answerer:
         return continuation_leads(self.retriever.index.passages)
 
     def _block(self, q: Query, k: int, year: int | None) -> tuple[list[Hit], list[Block]]:
-        """Retrieve for one year (or all) and pick the evidence: one block, or two for a
-        question that asks two things answered in two sentences."""
+        """Retrieve for one year (or all) and pick the evidence: one block, or up to three
+        for a question that asks several things answered in several sentences."""
         hits = self.retriever.search(q.text, k=k, year=year)
         sims = self.retriever.sentence_scores(q.text, [h.passage for h in hits])
         cands = candidates(q, hits, self.figures, sims, self.leads)
