@@ -142,10 +142,6 @@ class Query:
     places: list[str] = field(default_factory=list)  # places it names (上海): no content term
     counted: list[str] = field(default_factory=list)  # what "how many X" counts, as glossary terms
 
-    @property
-    def wants_figure(self) -> bool:
-        return bool(self.kinds)
-
     def wants(self, kind: str) -> bool:
         """Whether a figure of ``kind`` answers the question ("any" takes every answer kind)."""
         return kind in self.kinds or ("any" in self.kinds and kind in ANSWER_KINDS)
