@@ -608,9 +608,12 @@ class Answerer:
             return hits, []
         if self._lacks_latin(q, main):
             main.confidence -= 1.0  # "PCT申请" is never answered from a passage that never says PCT
-        if not q.kinds and q.lang == "zh" and sims.get((main.hit.passage.id, main.sentence[0]), 0.0) >= ZH_TEXT_SIM:
+        said = strip_markup(main.hit.passage.span(*main.sentence))
+        if (not q.kinds and q.lang == "zh" and not _other_ordinal(q, said)
+                and sims.get((main.hit.passage.id, main.sentence[0]), 0.0) >= ZH_TEXT_SIM):
             # a Chinese "what/which" question in other words than the report's: the
-            # embedding vouches for the sentence where shared terms are few
+            # embedding vouches for the sentence where shared terms are few (never for
+            # another member of a series: "第15届" is not "第14届")
             main.confidence = max(main.confidence, self.min_confidence)
         return hits, [main] + _more_parts(q, cands, main, leads=self.leads)
 
