@@ -237,10 +237,10 @@ def test_values_near_quotes(rec):
             assert any(a["text"] in _strip_markup(w) for w in windows), a["text"]
 
 
-# eval/dev.jsonl … dev4.jsonl: 60 questions each, written by someone who had not
+# eval/dev.jsonl … dev5.jsonl: 60 questions each, written by someone who had not
 # seen the system (independent checks of how answers generalise; dev2 is harder: heavy
 # paraphrase, colloquial and mixed-script questions, close traps); same format, lighter rules.
-@pytest.mark.parametrize("name", ["dev.jsonl", "dev2.jsonl", "dev3.jsonl", "dev4.jsonl"])
+@pytest.mark.parametrize("name", ["dev.jsonl", "dev2.jsonl", "dev3.jsonl", "dev4.jsonl", "dev5.jsonl"])
 def test_dev_set_is_well_formed(name):
     recs = [json.loads(line) for line in (ROOT / "eval" / name).read_text(encoding="utf-8").splitlines()
             if line.strip()]
