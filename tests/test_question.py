@@ -46,13 +46,16 @@ def test_detect_language(text, lang):
     ("How many times did firms use vouchers?", ["count"], ["次"]),
     ("科创助力贷21年贷了多少", ["money"], []),
     ("报告用了哪几个词来形容科创金融服务体系？", [], []),  # which ones, not how many
-    ("高企贷2023年支持企业数", ["count"], []),
+    ("高企贷2023年支持企业数", ["count"], ["家"]),
     ("科技型企业贷款存量户数是多少万户？", ["count"], ["户"]),        # 万户 is a count
     ("每万人口高价值发明专利拥有量比上年提高了百分之几？", ["growth", "percent"], []),
     ("中小企业贷款占比变化了多少个百分点？", ["growth", "percent"], []),
     ("What shares of listed companies are Little Giants?", ["percent"], ["家"]),
     ("What insured risk did the cover carry?", ["money"], []),
     ("Did A or B grant credit to more companies, and how many did each reach?", ["count", "money"], []),
+    ("保险出具保单的企业及机构数，2021年和2023年各多少？", ["count"], ["家"]),   # 机构数 counts
+    # "增长了多少" over the two reports is the computed change, not a growth rate
+    ("高企贷两份报告的信贷支持金额分别是多少，增长了多少？", ["money"], []),
     # the counted noun's measure word when none is written
     ("高新技术企业数量是多少？", ["count"], ["家"]),
     # a figure of no particular kind

@@ -23,7 +23,7 @@ from qa.errors import QAError
 from qa.figures import Figure
 from qa.glossary import Glossary, load_glossary
 from qa.passages import SECTION_SEP, Passage, continuation_leads, strip_markup
-from qa.question import COMPARE_CUES_EN, COMPARE_CUES_ZH, Query, analyze, ordinals_in
+from qa.question import ACROSS_YEARS, COMPARE_CUES_EN, COMPARE_CUES_ZH, Query, analyze, ordinals_in
 from qa.retrieve import Hit, Retriever, check_question, get_retriever
 from qa.units import format_number_en, render_en, render_zh
 
@@ -436,7 +436,7 @@ def _confidence(q: Query, best: Candidate, figs: list[Figure]) -> float:
             confidence += 0.15
         primary = {"growth": {"growth"}, "percent": {"percent", "growth"}, "rank": {"rank"}}.get(q.kinds[0])
         if primary and all(f.kind not in primary for f in figs):
-            confidence -= 0.4  # a growth rate, share or rank asked for first, and none found
+            confidence -= 0.6  # a growth rate, share or rank asked for first, and none found
     counted = [t for t in q.counted if q.terms.get(t, 0) >= 2.0]  # specific ones only
     if best.figure is not None and counted and not any(
             t in best.context or any(a in best.context for a in q.synonyms.get(t, ())) for t in counted):
@@ -511,7 +511,6 @@ MULTI_ASKS = re.compile(r"\band (?:how|what|which|where)\b|,\s*(?:and )?(?:how|w
 # is about several years, "分别/各" is about the years instead)
 MULTI_ITEMS = re.compile(r"分别|各(?!类|项|级|种|地|方|界|个|自主|年)|\brespectively\b|\beach\b", re.I)
 MULTI_AND = re.compile(r"\band\b|和|与|以及|及", re.I)
-ACROSS_YEARS = re.compile(r"两年|两份|两个?报告|各年|每年|\b(?:both|each|two) (?:years?|reports?)\b", re.I)
 
 
 def _more_parts(q: Query, cands: list[Candidate], main: Block, limit: int = 2,

@@ -28,7 +28,7 @@ EN_GROWTH_FIRST = (r"\bhow fast\b|\bgrowth rate\b|\bby how much\b|\bgr[oe]w by\b
                    r"\byear[- ]on[- ]year\b|\b(?:a|one) year (?:earlier|before|ago)\b|\bthe year before\b")
 ZH_KIND_CUES = [
     (r"多少(?:万|千|百)?(?:家|个|件|项|人|户|位|次|名|所)(?!百分点)|几(?:家|个|件|项|人|户|位|次|名)(?!百分点)|数量|数目|多少(?:企业|机构|项目)|"
-     r"(?:企业|机构|项目|专利|户|人)数[？?]?$", "count"),
+     r"(?:企业|机构|项目|专利|户|人)数(?![据字额])", "count"),
     (r"多少(?:钱|元|亿|万(?![家个件项人户位次名])|贷款|信贷|资金|融资|补贴|保费)|[贷借融投]了?多少(?![家个件项人户位次名])|金额|规模|额度|资金|总额|多少信贷|融资额|市值|保障|承保|放款|贷款余额|减了多少税|税额|多大", "money"),
     (r"占比|比例|比重|百分之|百分点|几成|覆盖.{0,6}多少", "percent"),
     (r"增长|增幅|增速|同比|上升|下降|提高了多少|变化|涨|前进了?几位", "growth"),
@@ -51,7 +51,7 @@ EN_KIND_CUES = [
 # the measure word of a counted noun, when the question counts it without one
 ZH_NOUN_UNITS = {"企业": "家", "机构": "家", "公司": "家", "银行": "家", "孵化器": "家", "高企": "家",
                  "项目": "个", "专利": "件", "人才": "人", "人员": "人", "创业者": "位"}
-ZH_COUNTED_NOUN = "(" + "|".join(ZH_NOUN_UNITS) + r")[^，。？,?；;]{0,6}?(?:的)?(?:数量|数目|总数|有多少|是多少|多少)"
+ZH_COUNTED_NOUN = "(" + "|".join(ZH_NOUN_UNITS) + r")[^，。？,?；;]{0,6}?(?:的)?(?:数量|数目|总数|数(?![据字额])|有多少|是多少|多少)"
 ZH_UNIT_CUES = {"家": "家", "个": "个", "件": "件", "项": "项", "人": "人", "户": "户", "位": "位", "次": "次"}
 EN_UNIT_CUES = [
     (r"\benterprises?\b|\bcompan(?:y|ies)\b|\bfirms?\b|\bbusiness(?:es)?\b|\bbanks?\b|\binstitutions?\b|\bbranch(?:es)?\b|\bincubators?\b|\bcent(?:er|re)s?\b|\bSMEs?\b", "家"),
@@ -77,6 +77,8 @@ ANSWER_KINDS = ("count", "money", "percent", "growth", "rank")
 ZH_INTERROGATIVE = r"哪些|哪个|哪家|哪类|哪项|哪里|哪|什么|何种|如何|怎样|怎么"
 ZH_FIGURE_ASKED = (ZH_ANY_FIGURE + r"|占比|比例|比重|百分之|几成|排名|排第|位列|第几|名次|增幅|增速|增长率|"
                    r"金额|总额|规模|数量|数目|市值")
+# the question is about both reports' years ("两份报告", "in each report")
+ACROSS_YEARS = re.compile(r"两年|两份|两个?报告|各年|每年|\b(?:both|each|two) (?:years?|reports?)\b", re.I)
 COMPARE_CUES_ZH = r"相比|比较|对比|变化|比20\d\d|分别|两年|两份|各是|各为|增加了多少|减少了多少"
 COMPARE_CUES_EN = r"\bcompare(?!d (?:with|to) (?:the )?(?:previous|prior|last) year|d (?:with|to) (?:a|one) year (?:earlier|before|ago))|\bcomparison\b|\bchange[ds]?\b|\bbetween\b.*\band\b|\bfrom\b.*\bto\b|\bversus\b|\bvs\b|\beach of the\b|\bboth\b|\beach report\b|\btwo (?:years|reports)\b"
 
@@ -317,12 +319,16 @@ def analyze(question: str, known_years: list[int], glossary: Glossary | None = N
     if not kinds and re.search(ZH_ANY_FIGURE if lang == "zh" else EN_ANY_FIGURE, cue_text, re.I):
         kinds = ["any"]
     compare = compare or len(years) >= 2
+    asked = max(1, len(re.findall(ZH_ASKED if lang == "zh" else EN_ASKED, question, re.I)))
+    if (len(years) >= 2 or ACROSS_YEARS.search(question)) and kinds[:1] == ["growth"] and len(kinds) > 1:
+        # "两份报告的金额分别是多少，增长了多少": the change between the years is computed
+        kinds, asked = kinds[1:], max(1, asked - 1)
     if compare and "growth" in kinds and not re.search(ZH_GROWTH_FIRST + "|" + EN_GROWTH_FIRST, question, re.I):
         # "how did X change from 2021 to 2023" compares values, it does not ask a growth rate
         kinds = [k for k in kinds if k != "growth"] or ["money", "count"]
     return Query(question, lang, years, unknown, kinds, units, compare, terms, latin, synonyms, numbers,
                  concepts, ordinals_in(question),
                  bool(re.search(ZH_NEW_ONLY if lang == "zh" else EN_NEW_ONLY, question, re.I)),
-                 max(1, len(re.findall(ZH_ASKED if lang == "zh" else EN_ASKED, question, re.I))),
+                 asked,
                  [c for c in concepts if glossary and c in glossary.places],
                  _counted(question, glossary) if lang == "en" and glossary else [])
