@@ -23,7 +23,7 @@ from qa.errors import QAError
 from qa.figures import Figure
 from qa.glossary import Glossary, load_glossary
 from qa.passages import SECTION_SEP, Passage, continuation_leads, strip_markup
-from qa.question import ACROSS_YEARS, COMPARE_CUES_EN, COMPARE_CUES_ZH, Query, analyze, ordinals_in
+from qa.question import COMPARE_CUES_EN, COMPARE_CUES_ZH, Query, analyze, names, ordinals_in
 from qa.retrieve import Hit, Retriever, check_question, get_retriever
 from qa.units import format_number_en, render_en, render_zh
 
@@ -107,8 +107,7 @@ def _coverage(terms: dict[str, float], text: str, synonyms: dict[str, list[str]]
     total = sum(terms.values())
     if total <= 0:
         return 0.0
-    syn = synonyms or {}
-    return sum(w for t, w in terms.items() if t in text or any(a in text for a in syn.get(t, ()))) / total
+    return sum(w for t, w in terms.items() if names(text, t, synonyms)) / total
 
 
 def _filled(own: float, with_context: float, discount: float = 0.7) -> float:
@@ -146,10 +145,7 @@ def _subset_score(q: Query, passage: Passage, sentence: tuple[int, int], fig: Fi
         return 0.0
     head, part = before[:at], strip_markup(passage.span(sentence[0], sentence[1]))[at:]
     # a specific term, or a place the question names ("Shanghai": "…5080亿元,其中上海近1518亿元")
-    def says(text: str, t: str) -> bool:
-        return t in text or any(a in text for a in q.synonyms.get(t, ()))
-
-    named = (any(w >= 2.0 and says(part, t) and not says(head, t) for t, w in q.terms.items())
+    named = (any(q.says(part, t) and not q.says(head, t) for t in q.key_terms)
              or any(c in part and c not in head for c in q.places))
     return 0.3 if named else -0.3
 
@@ -277,7 +273,7 @@ def candidates(q: Query, hits: list[Hit], figures: dict[str, list[Figure]],
     # why: English questions share no words with the Chinese text, so the embedding's
     # view of which sentence answers matters most for them
     # (less so when the glossary found the question's specific terms)
-    has_key = any(w >= 2.0 for w in q.terms.values())
+    has_key = bool(q.key_terms)
     sim_weight = 0.3 if q.lang == "zh" else (0.4 if has_key else 0.8)
     parts = _part_penalties(q, hits, figures)
     for hit in hits:
@@ -423,7 +419,7 @@ def _confidence(q: Query, best: Candidate, figs: list[Figure]) -> float:
     """How well the best evidence answers: its term coverage, less what contradicts the
     question (calibrated with MIN_CONFIDENCE on eval/gold.jsonl)."""
     confidence = best.coverage
-    key = [t for t, w in q.terms.items() if w >= 2.0]  # the question's most specific terms
+    key = q.key_terms
     p = best.hit.passage
     if key and not any(t in p.clean_text or t in p.section for t in key):
         confidence -= 0.25  # e.g. a metric only the other year's report gives
@@ -437,9 +433,8 @@ def _confidence(q: Query, best: Candidate, figs: list[Figure]) -> float:
         primary = {"growth": {"growth"}, "percent": {"percent", "growth"}, "rank": {"rank"}}.get(q.kinds[0])
         if primary and all(f.kind not in primary for f in figs):
             confidence -= 0.6  # a growth rate, share or rank asked for first, and none found
-    counted = [t for t in q.counted if q.terms.get(t, 0) >= 2.0]  # specific ones only
-    if best.figure is not None and counted and not any(
-            t in best.context or any(a in best.context for a in q.synonyms.get(t, ())) for t in counted):
+    counted = [t for t in q.counted if t in key]  # specific ones only
+    if best.figure is not None and counted and not any(q.says(best.context, t) for t in counted):
         confidence -= 0.4  # "how many partner banks" answered with a count of enterprises
     if best.figure is not None and _aggregate_score(q, p, best.sentence, best.figure) < 0:
         confidence -= 0.5  # only a total over more than was asked ("AI companies alone")
@@ -494,7 +489,7 @@ def _align_years(blocks: list[Block]) -> None:
 def _asks_years(q: Query) -> bool:
     """Whether the question compares or spans the reports' years; "分别/各" alone may be
     about several items of one year ("科技小巨人和国家高企分别占多大比重")."""
-    if len(q.years) >= 2 or ACROSS_YEARS.search(q.text):
+    if q.spans_years:
         return True
     return q.compare and bool(re.search(COMPARE_CUES_ZH + "|" + COMPARE_CUES_EN, MULTI_ITEMS.sub("", q.text), re.I))
 
@@ -519,8 +514,7 @@ def _more_parts(q: Query, cands: list[Candidate], main: Block, limit: int = 2,
     report) whose own clauses name question terms the sentences so far leave out, or an
     asked kind they lack; [] when nothing is left out or no other sentence names it
     ("科技小巨人和国家高企分别占了多大比重": two rows; "patent grants and PCT applications")."""
-    across_years = len(q.years) >= 2 or ACROSS_YEARS.search(q.text)
-    several = q.asked >= 2 or MULTI_ASKS.search(q.text) or (MULTI_ITEMS.search(q.text) and not across_years)
+    several = q.asked >= 2 or MULTI_ASKS.search(q.text) or (MULTI_ITEMS.search(q.text) and not q.spans_years)
     if not (q.kinds and main.figures):
         return []
     parts = [main]
@@ -528,11 +522,10 @@ def _more_parts(q: Query, cands: list[Candidate], main: Block, limit: int = 2,
         said = "".join(strip_markup(b.hit.passage.span(*b.sentence)) + b.hit.passage.section
                        + (strip_markup(leads[b.hit.passage.id].text) if leads and b.hit.passage.id in leads else "")
                        for b in parts)  # what a part says includes the subject its lead gives it
-        rest = {t: w for t, w in q.terms.items()
-                if t not in said and not any(a in said for a in q.synonyms.get(t, ()))}
+        rest = {t: w for t, w in q.terms.items() if not q.says(said, t)}
         # "A and B" with B a glossary term no sentence so far names is a second thing asked
         # (not across years: there "A与B" pairs one year's wording with the other's)
-        joined = MULTI_AND.search(q.text) and not across_years and any(t in q.concepts for t in rest)
+        joined = MULTI_AND.search(q.text) and not q.spans_years and any(t in q.concepts for t in rest)
         if not (several or joined):
             break
         # an asked kind no sentence so far has a figure of ("有多少户？贷款余额一共多少？")
@@ -553,7 +546,7 @@ def _next_part(q: Query, cands: list[Candidate], parts: list[Block], rest: dict[
             continue  # another sentence of the same report, with a figure of an asked kind
         if c.score < cands[0].score - 1.5:
             return None  # nothing close enough to the best evidence
-        named = sum(w for t, w in rest.items() if t in c.clause or any(a in c.clause for a in q.synonyms.get(t, ())))
+        named = sum(w for t, w in rest.items() if q.says(c.clause, t))
         if c.figure.kind in missing or named >= 1.0:
             same = [x for x in cands if (x.hit.passage.id, x.sentence) == (c.hit.passage.id, c.sentence)]
             part = _pick_block(q, same)
@@ -589,8 +582,7 @@ class Answerer:
         """Terms of the question the glossary marks as outside the reports and that no
         passage mentions (nor a synonym of them): 北京, 利率.
         (Not every glossary term missing from the text: 金奖 is written 四金 there.)"""
-        return [c for c in q.concepts if c in self.glossary.outside
-                and c not in self.corpus_text and not any(a in self.corpus_text for a in q.synonyms.get(c, ()))]
+        return [c for c in q.concepts if c in self.glossary.outside and not q.says(self.corpus_text, c)]
 
     @cached_property
     def leads(self) -> dict[str, Passage]:
@@ -652,8 +644,7 @@ class Answerer:
         if _asks_years(q):  # "in each of the two years", "how did it change": every year is asked
             return True
         if b.confidence < 0.85 * a.confidence:
-            key = [t for t, w in q.terms.items() if w >= 2.0]
-            in_a = [t for t in key if t in _context(a)]
+            in_a = [t for t in q.key_terms if t in _context(a)]
             if not in_a or any(t not in _context(b) for t in in_a):
                 return False
         if not q.kinds or not a.figures or not b.figures:  # a "what/which" question: one answer
@@ -783,8 +774,7 @@ class Answerer:
             return []
         if any(f.qualifier and "under" in f.qualifier for f in (fa, fb)):
             return []  # a limit ("5000万元以下") is not a quantity to subtract
-        key = [t for t, w in q.terms.items() if w >= 2.0]
-        if _overlap(fa.metric, fb.metric) < 0.2 and not any(t in _context(a) and t in _context(b) for t in key):
+        if _overlap(fa.metric, fb.metric) < 0.2 and not any(t in _context(a) and t in _context(b) for t in q.key_terms):
             return []  # two figures about different things: no arithmetic between them
         na, nb = blocks.index(a) + 1, blocks.index(b) + 1
         diff = fb.normalized_value - fa.normalized_value

@@ -148,6 +148,29 @@ class Query:
         """Whether a figure of ``kind`` answers the question ("any" takes every answer kind)."""
         return kind in self.kinds or ("any" in self.kinds and kind in ANSWER_KINDS)
 
+    @property
+    def key_terms(self) -> list[str]:
+        """The question's most specific terms (weight ≥ 2: glossary terms, long words)."""
+        return [t for t, w in self.terms.items() if w >= 2.0]
+
+    @property
+    def spans_years(self) -> bool:
+        """Whether it asks about several reports' years ("2021年和2023年", "两份报告")."""
+        return len(self.years) >= 2 or bool(ACROSS_YEARS.search(self.text))
+
+    def says(self, text: str, term: str) -> bool:
+        """Whether ``text`` names ``term``, or one of its glossary synonyms."""
+        return names(text, term, self.synonyms)
+
+
+def names(text: str, term: str, synonyms: dict[str, list[str]] | None = None) -> bool:
+    """Whether ``text`` holds ``term`` or one of its ``synonyms[term]``.
+
+    >>> names("科技型中小企业贷款", "中小型科技企业", {"中小型科技企业": ["科技型中小企业"]})
+    True
+    """
+    return term in text or any(a in text for a in (synonyms or {}).get(term, ()))
+
 
 def detect_language(text: str) -> str:
     """'zh' when Chinese characters outweigh Latin words, else 'en'.
