@@ -194,6 +194,19 @@ def _cues(text: str, table: list[tuple[str, str]], flags: int = 0) -> list[str]:
     return [k for _, k in sorted(found)]
 
 
+def _counted_phrase(question: str, lead: str = "how many|number of", max_words: int = 6) -> str | None:
+    """The noun phrase after "how many": it ends where the verb or a preposition starts.
+
+    >>> _counted_phrase("How many innovation services did companies buy?")
+    ' innovation services'
+    """
+    m = re.search(rf"\b(?:{lead})((?:\s+[\w-]+){{1,{max_words}}})", question, re.I)
+    if not m:
+        return None
+    return re.split(r"\s(?:did|do|does|were|was|are|is|have|has|had|will|can|in|of|from|"
+                    r"with|for|by|at|on|under|received?|got|get)\b", m.group(1), maxsplit=1, flags=re.I)[0]
+
+
 def _en_unit_hints(question: str) -> list[str]:
     """Units of the noun counted: "how many innovation services did companies buy" counts
     services, not companies; without "how many/number of", any unit noun is a hint.
@@ -201,13 +214,10 @@ def _en_unit_hints(question: str) -> list[str]:
     >>> _en_unit_hints("How many services did firms buy?"), _en_unit_hints("How many firms?")
     ([], ['家'])
     """
-    m = re.search(r"\b(?:how many|number of)((?:\s+[\w-]+){1,6})", question, re.I)
-    if not m:
+    scope = _counted_phrase(question)
+    if scope is None:
         return [u for pattern, u in EN_UNIT_CUES if re.search(pattern, question, re.I)]
-    # the noun phrase ends where the verb or a preposition starts; its first unit word is
-    # the counted one ("how many times firms used …" counts times)
-    scope = re.split(r"\s(?:did|do|does|were|was|are|is|have|has|had|will|can|in|of|from|"
-                     r"with|for|by|at|on|under|received?|got|get)\b", m.group(1), maxsplit=1, flags=re.I)[0]
+    # the phrase's first unit word is the counted one ("how many times firms used …")
     first = sorted((hit.start(), u) for pattern, u in EN_UNIT_CUES if (hit := re.search(pattern, scope, re.I)))
     units = [u for _, u in first[:1]]
     # a unit named in so many words counts too: "(counted in enterprise-times)"
@@ -222,11 +232,9 @@ def _counted(question: str, glossary: Glossary) -> list[str]:
     >>> _counted("How many partner banks took part?", Glossary([("试点合作银行", "partner banks", "")]))
     ['试点合作银行']
     """
-    m = re.search(r"\bhow many((?:\s+[\w-]+){1,4})", question, re.I)
-    if not m:
+    phrase = _counted_phrase(question, "how many", max_words=4)
+    if phrase is None:
         return []
-    phrase = re.split(r"\s(?:did|do|does|were|was|are|is|have|has|had|will|can|in|of|from|with|for|by|at|on)\b",
-                      m.group(1), maxsplit=1, flags=re.I)[0]
     found = glossary.zh_terms_for(phrase)
     return found if len(found) == 1 else []  # "clinical-trial projects": which one is counted is unclear
 
@@ -292,6 +300,7 @@ def analyze(question: str, known_years: list[int], glossary: Glossary | None = N
         years = [year] + years
     unknown = [y for y in asked if y not in known_years]
     synonyms: dict[str, list[str]] = {}
+    asked = max(1, len(re.findall(ZH_ASKED if lang == "zh" else EN_ASKED, question, re.I)))
     cue_text = question
     if lang == "zh":
         # "哪几个词" asks which ones, not how many
@@ -299,7 +308,7 @@ def analyze(question: str, known_years: list[int], glossary: Glossary | None = N
         kinds = _cues(cue_text, ZH_KIND_CUES)
         if re.search(ZH_COUNT_FIRST, question) and "count" in kinds:
             kinds = ["count"] + [k for k in kinds if k != "count"]
-            if not re.search(ZH_MONEY_ASKED, question) and len(re.findall(ZH_ASKED, question)) < 2:
+            if not re.search(ZH_MONEY_ASKED, question) and asked < 2:
                 # "有贷款余额的企业有多少户": the money noun describes what is counted
                 kinds = [k for k in kinds if k != "money"]
         kinds = _growth_first(kinds, re.search(ZH_GROWTH_FIRST, question))
@@ -342,7 +351,6 @@ def analyze(question: str, known_years: list[int], glossary: Glossary | None = N
     if not kinds and re.search(ZH_ANY_FIGURE if lang == "zh" else EN_ANY_FIGURE, cue_text, re.I):
         kinds = ["any"]
     compare = compare or len(years) >= 2
-    asked = max(1, len(re.findall(ZH_ASKED if lang == "zh" else EN_ASKED, question, re.I)))
     if (len(years) >= 2 or ACROSS_YEARS.search(question)) and kinds[:1] == ["growth"] and len(kinds) > 1:
         # "两份报告的金额分别是多少，增长了多少": the change between the years is computed
         kinds, asked = kinds[1:], max(1, asked - 1)
