@@ -80,6 +80,9 @@ class Glossary:
         # (normalised english phrase, zh) longest first, so "patent grant" beats "patent"
         pairs = {(normalize_en(v), zh) for zh, en, al in self.rows for v in _variants(en, al)}
         self._en = sorted((p for p in pairs if p[0].strip()), key=lambda p: (-len(p[0]), p[1]))
+        self._by_phrase: dict[str, list[str]] = {}
+        for phrase, zh in self._en:
+            self._by_phrase.setdefault(phrase, []).append(zh)
         self._zh_sorted = sorted(self._zh2en, key=len, reverse=True)
 
     def __len__(self) -> int:
@@ -88,30 +91,28 @@ class Glossary:
     def en_for(self, zh: str) -> str | None:
         return self._zh2en.get(zh)
 
-    def zh_terms_for(self, question: str) -> list[str]:
-        """Chinese terms whose English name or alias occurs in ``question`` (longest match
-        first; a matched stretch is not matched again by a shorter phrase)."""
+    def _matches(self, question: str) -> list[tuple[str, str]]:
+        """(English phrase, Chinese term) pairs found in ``question``, longest phrase first;
+        a matched stretch is not matched again by a shorter phrase, nor the same phrase by
+        another term that shares it (see :meth:`synonyms_for`)."""
         text = normalize_en(question)
-        found: list[str] = []
+        found = []
         for phrase, zh in self._en:
             if phrase in text:
-                if zh not in found:
-                    found.append(zh)
+                found.append((phrase, zh))
                 text = text.replace(phrase, " | ")
         return found
+
+    def zh_terms_for(self, question: str) -> list[str]:
+        """Chinese terms whose English name or alias occurs in ``question``."""
+        return list(dict.fromkeys(zh for _, zh in self._matches(question)))
 
     def synonyms_for(self, question: str) -> dict[str, list[str]]:
         """For each term of :meth:`zh_terms_for`, the other Chinese terms that share the
         English phrase it matched ("startups" → 创新创业企业, also 初创企业)."""
-        text = normalize_en(question)
-        by_phrase: dict[str, list[str]] = {}
-        for phrase, zh in self._en:
-            by_phrase.setdefault(phrase, []).append(zh)
         out: dict[str, list[str]] = {}
-        for phrase, zh in self._en:
-            if phrase in text:
-                out.setdefault(zh, []).extend(z for z in by_phrase[phrase] if z != zh)
-                text = text.replace(phrase, " | ")
+        for phrase, zh in self._matches(question):
+            out.setdefault(zh, []).extend(z for z in self._by_phrase[phrase] if z != zh)
         return out
 
     def zh_paraphrases_in(self, text: str) -> list[str]:
