@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 
@@ -340,7 +341,7 @@ def _clause_for(p: Passage, sent: tuple[int, int], figs: list[Figure]) -> str:
     return "…" + strip_markup(raw[left:right]).strip() + "…"
 
 
-def _metric_en(fig: Figure, glossary: Glossary, asked: list[str] = ()) -> str:
+def _metric_en(fig: Figure, glossary: Glossary, asked: Collection[str] = ()) -> str:
     """The metric in English from glossary terms; untranslated words stay in Chinese, in
     brackets, only when no term of the metric is in the glossary (never a guessed word).
 
@@ -571,11 +572,14 @@ class Answerer:
     def corpus_text(self) -> str:
         return "\n".join(p.section + "\n" + p.clean_text for p in self.retriever.index.passages)
 
+    @cached_property
+    def _corpus_lower(self) -> str:
+        return self.corpus_text.lower()  # once, not on every question
+
     def _lacks_latin(self, q: Query, b: Block) -> bool:
         """The question names a Latin term the reports use (PCT, ARJ21) and b's passage
         does not ("STAR", "IPO" appear in no report, so they do not count)."""
-        corpus = self.corpus_text.lower()
-        used = [w.lower() for w in q.latin if w.lower() in corpus]
+        used = [w.lower() for w in q.latin if w.lower() in self._corpus_lower]
         return bool(used) and not any(w in b.hit.passage.clean_text.lower() for w in used)
 
     def unknown_concepts(self, q: Query) -> list[str]:
