@@ -25,25 +25,30 @@ def _answer(**kw):
     return base
 
 
+def _figure_gold(value, unit, text, quote, lang="en"):
+    return {"id": "x", "lang": lang, "type": "figure", "question": "q",
+            "answers": [{"value": value, "unit": unit, "text": text}],
+            "source": [{"doc": "d", "quote": quote}]}
+
+
+def _cited(text):
+    """An answer's citation and retrieved passage, both of ``text``."""
+    return {"citations": [{"doc_id": "d", "text": text, "quote": text}], "passages": [{"text": text}]}
+
+
 def test_score_one_counts_figures_citations_language():
-    gold = {"id": "x", "lang": "en", "type": "figure", "question": "q",
-            "answers": [{"value": 9729, "unit": "家", "text": "9729家"}],
-            "source": [{"doc": "d", "quote": "9729 家高企"}]}
+    gold = _figure_gold(9729, "家", "9729家", "9729 家高企")
     fig = {"value": 9729, "normalized_value": 9729.0, "base_unit": "家"}
-    cit = {"doc_id": "d", "text": "共为 9729 家高企提供", "quote": "共为 9729 家高企提供"}
-    r = score_one(gold, _answer(figures=[fig], citations=[cit], passages=[{"text": cit["text"]}]), k=5)
+    r = score_one(gold, _answer(figures=[fig], **_cited("共为 9729 家高企提供")), k=5)
     assert (r.figure_hits, r.citation_hits, r.retrieval_hit, r.ok) == (1, 1, True, True)
     r = score_one(gold, _answer(language="zh", answer="2023年：9729家"), k=5)
     assert not r.language_ok and r.figure_hits == 0 and not r.ok
 
 
 def test_a_gold_quote_with_bold_markup_matches_the_cited_passage():
-    gold = {"id": "x", "lang": "zh", "type": "figure", "question": "q",
-            "answers": [{"value": 0.225, "unit": "亿元", "text": "0.225亿元"}],
-            "source": [{"doc": "d", "quote": "提供信贷支持**0.225亿元**"}]}
+    gold = _figure_gold(0.225, "亿元", "0.225亿元", "提供信贷支持**0.225亿元**", lang="zh")
     fig = {"value": 0.225, "normalized_value": 22_500_000.0, "base_unit": "元"}
-    cit = {"doc_id": "d", "text": "全年为**12家企业**提供信贷支持**0.225亿元**。", "quote": "…"}
-    r = score_one(gold, _answer(language="zh", figures=[fig], citations=[cit], passages=[{"text": cit["text"]}]), k=5)
+    r = score_one(gold, _answer(language="zh", figures=[fig], **_cited("全年为**12家企业**提供信贷支持**0.225亿元**。")), k=5)
     assert (r.citation_hits, r.retrieval_hit) == (1, True)
 
 
