@@ -68,7 +68,7 @@ ZH_ASKED = r"多少|几(?!乎)|多大|多高"
 EN_ASKED = (r"\bhow (?:many|much|fast|large|big)\b|"
             r"\bwhat(?: was| is| were| are|'s|s)?(?: the)?(?: \w+)? (?:sum|amount|value|share|size|number|total)\b")
 # a figure is asked for, of no particular kind ("大概有多少？", "the total risk underwritten")
-ZH_ANY_FIGURE = r"多少|多大|多高|几(?!乎)"
+ZH_ANY_FIGURE = ZH_ASKED  # any Chinese interrogative of quantity
 EN_ANY_FIGURE = (r"\btotal\b|\bhow much\b|\bhow many\b|\bfigures?\b|\bthreshold\b|\blimit\b|\bcap\b|\bceiling\b|"
                  r"\bwhat (?:was|is|were|are) the (?:number|amount|size|scale|level|sum)\b")
 # the kinds a generic figure question accepts (not dates, editions or years)
