@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import reader_public as rp  # noqa: E402  (the same corpus building, CLI runs and scoring)
 
 
-def load_drcd_rest(data: Path, max_drcd: int, articles: int) -> rp.Dataset:
+def load_drcd_rest(data: Path, max_drcd: int, articles: int, skip: int = 0) -> rp.Dataset:
     """DRCD test articles after the ones training reads, in Simplified characters."""
     import opencc
 
@@ -32,7 +32,7 @@ def load_drcd_rest(data: Path, max_drcd: int, articles: int) -> rp.Dataset:
             first_unused = i
             break
         taken += sum(len(p["qas"]) for p in art["paragraphs"])
-    rest = raw[first_unused:first_unused + articles]
+    rest = raw[first_unused + skip:first_unused + skip + articles]
     for art in rest:
         art["title"] = t2s(art.get("title", ""))
         for p in art["paragraphs"]:
@@ -49,6 +49,8 @@ def load_drcd_rest(data: Path, max_drcd: int, articles: int) -> rp.Dataset:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--articles", type=int, default=40)
+    ap.add_argument("--skip", type=int, default=0, help="start this many unused articles later "
+                    "(qa train --referee reads articles 30-59; the dev set is 0-29)")
     ap.add_argument("--max-drcd", type=int, default=2000, help="as given to qa train")
     ap.add_argument("--data", type=Path, default=rp.DEFAULT_DATA)
     ap.add_argument("--out", type=Path, default=rp.OUT / "reader-dev")
@@ -62,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_baseline:
         rp.add_repo_to_path()
     t0 = time.perf_counter()
-    result = rp.run_set(load_drcd_rest(args.data, args.max_drcd, args.articles), args, shlex.split(args.qa))
+    result = rp.run_set(load_drcd_rest(args.data, args.max_drcd, args.articles, args.skip), args, shlex.split(args.qa))
     print(rp.tables([result]))
     (args.out / "reader_dev.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(f"{time.perf_counter() - t0:.0f} s", file=sys.stderr)

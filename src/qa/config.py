@@ -20,9 +20,12 @@ class AnswerConfig:
     # zh question ↔ zh sentence cosine above which a "what/which" question is answered with
     # few shared terms (every answerable zh text question of eval/*.jsonl scores ≥ 0.898)
     zh_text_sim: float = 0.9
-    # the learned reader overrides a rules answer only when it is this much surer of another
-    # candidate: the rules are precise where they apply, the model is the generalist
+    # without a fitted referee (qa train --referee), the learned reader overrides a rules
+    # answer only when it is this much surer of another candidate
     referee_margin: float = 0.5
+    # which reading answers: "auto" (the referee decides), "rules" or "learned" only (for
+    # measuring each reading alone, and for fitting the referee)
+    reading: str = "auto"
     # answer types the report-figure rules were written for; other types (dates, durations,
     # ages, lengths, ratios) are the learned reader's alone
     rules_types: tuple[str, ...] = ("count", "money", "percent", "rank", "number", "text")
@@ -34,6 +37,8 @@ class AnswerConfig:
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.reading not in ("auto", "rules", "learned"):
+            raise ValueError("reading is one of auto, rules, learned")
         if not 0.0 <= self.referee_margin <= 1.0:
             raise ValueError("referee_margin is a probability difference in [0, 1]")
 

