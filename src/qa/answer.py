@@ -907,7 +907,7 @@ class Answerer:
         feats = referee_features(g.prob if g else 0.0, self._threshold(q), p_rules,
                                  b.confidence if b else 0.0, same, q.lang, q.answer_type, len(q.concepts))
         # whether the learned referee decides this one (the fixed cases below do not)
-        feats["consulted"] = bool(blocks and g_ok and not same and q.answer_type in self.config.rules_types
+        feats["consulted"] = bool(blocks and g_ok and not same and p_rules != 0.0 and q.answer_type in self.config.rules_types
                                   and not (q.spans_years or q.compare or q.asked >= 2 or len(blocks) >= 2))
         mode = self.config.reading
         if mode != "auto":
@@ -921,6 +921,9 @@ class Answerer:
             return ("general" if g_ok else "rules"), feats
         if not g_ok or same:
             return "rules", feats
+        if p_rules == 0.0:
+            feats["consulted"] = False
+            return "general", feats  # the rules' figure is of a type or measure word not asked
         referee = self.reader.models.referee
         if referee is not None:
             p = float(referee.predict_proba([[feats[n] for n in referee.names_]])[0])
