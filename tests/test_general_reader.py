@@ -180,3 +180,25 @@ def test_english_question_without_a_glossary_row(other_answerer):
 def test_no_internal_error_on_odd_questions(other_answerer):
     for q in ["、", "A、", "多少", "What?", "哪一年？", "1861", "2022年", "How many?"]:
         other_answerer.ask(q)  # an answer or a refusal, never an exception
+
+
+def test_traditional_characters_are_read_like_simplified(other_answerer):
+    simplified = other_answerer.ask("临江港始建于哪一年？")
+    traditional = other_answerer.ask("臨江港始建於哪一年？")
+    assert traditional.answerable and traditional.figures[0]["text"] == simplified.figures[0]["text"] == "1861年"
+    assert traditional.question == "臨江港始建於哪一年？"  # the asker's own wording is kept
+    assert traditional.citations[0].quote == simplified.citations[0].quote  # quotes stay the report's
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("By what multiple did output increase?", "number"),
+    ("How quickly do ambulances respond?", "duration"),
+    ("Girls of which ages were offered the vaccine?", "age"),
+    ("What was the average disposable income per person?", "money"),
+    ("2021年科创助力贷一共放出了多少贷款？", "money"),
+    ("排名比上年前进了几位？", "count"),
+])
+def test_answer_type_more(question, expected):
+    from qa.retrieve import detect_language
+
+    assert answer_type(question, detect_language(question)) == expected

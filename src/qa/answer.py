@@ -27,6 +27,7 @@ from qa.general import GeneralPick, read, render_span_en, sentence_views
 from qa.reader import GeneralReader
 from qa.referee import referee_features
 from qa.scorer import load_models
+from qa.script import to_simplified, to_traditional
 from qa.figures import Figure
 from qa.glossary import Glossary, load_glossary
 from qa.passages import SECTION_SEP, Passage, continuation_leads, strip_markup
@@ -680,10 +681,20 @@ class Answerer:
 
     def ask(self, question: str, *, year: int | None = None, k: int = 5) -> Answer:
         t0 = time.perf_counter()
-        question = check_question(question)
+        asked = check_question(question)
+        # matched in the reports' script; the asker's own wording is what the answer shows
+        question = to_simplified(asked)
         index = self.retriever.index
         if year is not None:
             self.retriever.resolve_year(question, year)  # raises UnknownYearError
+        answer = self._ask(question, year, k, t0)
+        if question != asked:
+            answer.question = asked
+            answer.answer = _in_traditional(answer.answer)
+        return answer
+
+    def _ask(self, question: str, year: int | None, k: int, t0: float) -> Answer:
+        index = self.retriever.index
         q = analyze(question, index.years, self.glossary, year,
                     userdict=self.retriever.userdict, bridge=self.bridge)
         # a year no report covers is content the evidence must name ("1901年华沙的人口"),
@@ -883,8 +894,10 @@ class Answerer:
         b = blocks[0]
         pid = b.hit.passage.id
         same = [p for p in picks if p.hit.passage.id == pid and p.sentence[0] <= b.sentence[0] < p.sentence[1] + 1]
-        if q.answer_type == "text" or not b.figures:
+        if q.answer_type == "text":
             return max((p.prob for p in same), default=None)
+        if not b.figures:
+            return 0.0 if same else None  # a quantity asked, and the rules quote no figure
         f = b.figures[0]
         over = [p.prob for p in same if p.span_abs and p.span_abs[0] < f.end and f.start < p.span_abs[1]]
         # read but not a candidate (a type or measure word the question does not ask): 0
@@ -918,7 +931,11 @@ class Answerer:
         if q.spans_years or q.compare or q.asked >= 2 or len(blocks) >= 2:
             return "rules", feats
         if q.answer_type not in self.config.rules_types:
-            return ("general" if g_ok else "rules"), feats
+            if g_ok or (p_rules == 0.0 and g is not None and g.sentence == blocks[0].sentence):
+                # the rules hold no figure of the type asked; the learned reader's best one
+                # in the rules' own sentence is the better answer even when it is unsure
+                return "general", feats
+            return "rules", feats
         if not g_ok or same:
             return "rules", feats
         if p_rules == 0.0:
@@ -980,6 +997,13 @@ class Answerer:
                     + (" The closest passages are listed below." if hits else ""))
         return Answer(q.text, q.lang, False, text, [], [], [_hit_dict(h) for h in hits[:5]], [],
                       {"total": round((time.perf_counter() - t0) * 1000, 2)})
+
+
+def _in_traditional(text: str) -> str:
+    """An answer for a question asked in Traditional characters: its own words in
+    Traditional script, every quotation of the report left exactly as the report has it."""
+    parts = re.split(r"(“[^”]*”|原文：[^\n\[]*)", text)
+    return "".join(p if p.startswith(("“", "原文：")) else to_traditional(p) for p in parts)
 
 
 def _scaled(value: float, base_unit: str, lang: str) -> tuple[str, str]:
