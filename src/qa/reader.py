@@ -27,12 +27,25 @@ def _asked_unit() -> re.Pattern[str]:
     return re.compile(rf"(?:多少|几)(?:万|千|百|亿)?({units})")
 
 
+# the general classifier: "几个金奖" may be counted "四金" in the text
+GENERIC_MEASURE_WORDS = frozenset("个")
+
+
+def asked_measure_word(text: str) -> str:
+    """The measure word a Chinese question counts in ("多少张床位" → 张), or "" (none, or
+    only the general classifier 个).
+
+    >>> asked_measure_word("全市有多少张床位？"), asked_measure_word("拿到了几个金奖？")
+    ('张', '')
+    """
+    m = _asked_unit().search(text)
+    return m.group(1) if m and m.group(1) not in GENERIC_MEASURE_WORDS else ""
+
+
 def question_view(text: str, lang: str, terms: dict[str, float]) -> QuestionView:
     """Everything the features need from a question. For English questions the character
     bigrams come from the Chinese terms the bridge found (there is no Chinese wording)."""
-    unit = ""
-    if lang == "zh" and (m := _asked_unit().search(text)):
-        unit = m.group(1)
+    unit = asked_measure_word(text) if lang == "zh" else ""
     grams = char_bigrams(text) if lang == "zh" else char_bigrams(" ".join(terms))
     numbers = tuple(sorted({s.value for s in find_spans(text)} | {float(n.replace(",", "")) for n in
                                                                   re.findall(r"\d[\d,]*(?:\.\d+)?", text)}))
