@@ -22,6 +22,7 @@ from functools import cached_property
 
 from qa.bridge import Bridge
 from qa.config import AnswerConfig
+from qa.cues import cue
 from qa.errors import QAError
 from qa.general import GeneralPick, read, render_span_en, sentence_views
 from qa.qtype import type_agreement
@@ -162,7 +163,7 @@ def _subset_score(q: Query, passage: Passage, sentence: tuple[int, int], fig: Fi
 
 
 # "共/合计" after a list totals it ("共同/共享" are other words)
-AGGREGATE = re.compile(r"共计|合计|总计|共(?![同享建有识])")
+AGGREGATE = re.compile(cue("AGGREGATE"))
 
 
 def _aggregate_score(q: Query, passage: Passage, sentence: tuple[int, int], fig: Figure) -> float:
@@ -225,8 +226,7 @@ def _kind_score(q: Query, fig: Figure) -> float:
 
 
 # how people ask about a limit rather than a result (language, not domain)
-THRESHOLD_CUES = re.compile(r"以下|以内|以上|不超过|不到|不足|低于|上限|门槛|条件|"
-                            r"\b(?:below|less than|up to|at most|limit|cap|threshold|eligib\w*)\b", re.I)  # not "under the program"
+THRESHOLD_CUES = re.compile(cue("THRESHOLD_CUES"), re.I)
 
 
 def _qualifier_score(q: Query, fig: Figure) -> float:
@@ -514,11 +514,11 @@ def _context(b: Block) -> str:
 
 # a question asking two things: "有多少户？贷款余额一共多少？", "…, and what's the value"
 # (or two figures asked for in so many words: Query.asked ≥ 2)
-MULTI_ASKS = re.compile(r"\band (?:how|what|which|where)\b|,\s*(?:and )?(?:how|what|which)\b", re.I)
+MULTI_ASKS = re.compile(cue("MULTI_ASKS"), re.I)
 # …or one thing for several items: "科技小巨人和国家高企分别占多大比重" (when the question
 # is about several years, "分别/各" is about the years instead)
-MULTI_ITEMS = re.compile(r"分别|各(?!类|项|级|种|地|方|界|个|自主|年)|\brespectively\b|\beach\b", re.I)
-MULTI_AND = re.compile(r"\band\b|和|与|以及|及", re.I)
+MULTI_ITEMS = re.compile(cue("MULTI_ITEMS"), re.I)
+MULTI_AND = re.compile(cue("MULTI_AND"), re.I)
 
 
 def _more_parts(q: Query, cands: list[Candidate], main: Block, limit: int = 2,

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from qa.cues import cue, cue_list, cue_map, cue_words
 from qa.glossary import Glossary
 from qa.qtype import answer_type
 from qa.retrieve import detect_language, years_in  # noqa: F401 (detect_language is re-exported)
@@ -26,75 +27,41 @@ _LATIN_WORD = re.compile(r"[A-Za-z]+")
 
 # (pattern, kind) — kinds are ordered by where their cue appears, except that an explicit
 # question about growth ("增长了多少", "how fast") leads: "余额同比增长多少" asks for growth.
-ZH_GROWTH_FIRST = r"(?:增长|上升|提高|下降|减少|涨|增加)了?多少(?![家个件项人户位次名])|多少个?百分点|(?:多|少|增长|上升|提高|下降|减少|增加)了?(?:百分之几|几成|几个百分点)|增幅|增速|增长率|同比增长|(?:上升|前进|提升|提高)了?几位"
-EN_GROWTH_FIRST = (r"\bhow fast\b|\bgrowth rate\b|\bby how much\b|\bgr[oe]w by\b|\bwhat growth\b|"
-                   r"\bpercent(?:age)? (?:increase|growth)\b|\bby what percent(?:age)?\b|"
-                   r"\b(?:compared (?:with|to)|over|than) (?:the )?(?:previous|prior|last) year\b|"
-                   r"\byear[- ]on[- ]year\b|\b(?:a|one) year (?:earlier|before|ago)\b|\bthe year before\b")
-ZH_KIND_CUES = [
-    (r"多少(?:万|千|百)?(?:家|个|件|项|人|户|位|次|名|所)(?!百分点)|几(?:家|个|件|项|人|户|位|次|名)(?!百分点)|数量|数目|多少(?:企业|机构|项目)|"
-     r"(?:企业|机构|项目|专利|户|人)数(?![据字额])", "count"),
-    (r"多少(?:钱|元|亿|万(?![家个件项人户位次名])|贷款|信贷|资金|融资|补贴|保费)|[贷借融投]了?多少(?![家个件项人户位次名])|金额|规模|额度|资金|总额|多少信贷|融资额|市值|保障|承保|放款|贷款余额|减了多少税|税额|多大", "money"),
-    (r"占比|比例|比重|百分之|百分点|几成|覆盖.{0,6}多少", "percent"),
-    (r"增长|增幅|增速|同比|上升|下降|提高了多少|变化|涨|前进了?几位", "growth"),
-    (r"排名|第几(?!届)|名次|排第|位列|排在", "rank"),
-    (r"第几届|哪一届|几届", "ordinal"),
-]
+ZH_GROWTH_FIRST = cue("ZH_GROWTH_FIRST")
+EN_GROWTH_FIRST = cue("EN_GROWTH_FIRST")
+ZH_KIND_CUES = cue_list("ZH_KIND_CUES")
 # an interrogative with a measure word ("多少户", "how many") says more than a noun in the
 # question ("贷款余额"): its kind leads
-ZH_COUNT_FIRST = r"(?:多少|几)(?:万|千|百)?(?:家|个|件|项|人|户|位|次|名|所)(?!百分点)"
+ZH_COUNT_FIRST = cue("ZH_COUNT_FIRST")
 # money asked for in so many words, not only named ("贷款余额")
-ZH_MONEY_ASKED = r"多少(?:钱|元|亿|万)|金额|总额|额度|多大|规模|融资额|多少资金|多少贷款|多少信贷"
-EN_KIND_CUES = [
-    (r"\bhow many\b|\bnumber of\b|\bcount\b", "count"),
-    (r"\bhow much\b|\bamount\b|\bsum\b|\bcredit\b|\brisk\b|\binsured\b|\bcoverage\b|\bvalue\b|\bworth\b|\brmb\b|\byuan\b|\bmarket cap|\bbalance\b|\bhow large\b|\bhow big\b|\blending\b|\bfinancing\b", "money"),
-    (r"\bshares?\b|\bpercentages?\b|\bproportions?\b|\bpercent\b|\bratio\b|\bwhat fraction\b", "percent"),
-    (r"\bgr[oe]w|\bgrowth\b|\bincrease|\brise\b|\brose\b|\bfall\b|\bdecline|\bchange|\byear[- ]on[- ]year\b|\bhow fast\b", "growth"),
-    (r"\brank|\bposition\b|\bplace\b|\bwhere does\b|\bwhere did\b", "rank"),
-    (r"\bwhich edition\b|\bwhat edition\b|\bwhich session\b|\bedition\b", "ordinal"),
-]
+ZH_MONEY_ASKED = cue("ZH_MONEY_ASKED")
+EN_KIND_CUES = cue_list("EN_KIND_CUES")
 # the measure word of a counted noun, when the question counts it without one
-ZH_NOUN_UNITS = {"企业": "家", "机构": "家", "公司": "家", "银行": "家", "孵化器": "家", "高企": "家",
-                 "项目": "个", "专利": "件", "人才": "人", "人员": "人", "创业者": "位"}
+ZH_NOUN_UNITS = cue_map("ZH_NOUN_UNITS")
 ZH_COUNTED_NOUN = "(" + "|".join(ZH_NOUN_UNITS) + r")[^，。？,?；;]{0,6}?(?:的)?(?:数量|数目|总数|数(?![据字额])|有多少|是多少|多少)"
-ZH_UNIT_CUES = {"家": "家", "个": "个", "件": "件", "项": "项", "人": "人", "户": "户", "位": "位", "次": "次"}
-EN_UNIT_CUES = [
-    (r"\benterprises?\b|\bcompan(?:y|ies)\b|\bfirms?\b|\bbusiness(?:es)?\b|\bbanks?\b|\binstitutions?\b|\bbranch(?:es)?\b|\bincubators?\b|\bcent(?:er|re)s?\b|\bSMEs?\b", "家"),
-    (r"\bpatents?\b|\bapplications?\b", "件"),
-    (r"\bprojects?\b", "个"),
-    (r"(?<!-)\btimes\b", "次"),  # not "enterprise-times" (家次)
-    (r"\bpeople\b|\bpersons?\b|\btalents?\b|\bentrepreneurs?\b", "人"),
-]
+ZH_UNIT_CUES = cue_map("ZH_UNIT_CUES")
+EN_UNIT_CUES = cue_list("EN_UNIT_CUES")
 # a figure for the period alone, not a running total ("当年新增", "new in 2023")
-ZH_NEW_ONLY = r"新增|当年|年内"
-EN_NEW_ONLY = r"\bnew(?:ly)?\b|\badded\b|\balone\b|\bduring the year\b|\bthat year\b"
+ZH_NEW_ONLY = cue("ZH_NEW_ONLY")
+EN_NEW_ONLY = cue("EN_NEW_ONLY")
 # each asks for one figure: "有多少家…多少个项目", "how many firms…, and what sum"
-ZH_ASKED = r"多少|几(?!乎)|多大|多高"
-EN_ASKED = (r"\bhow (?:many|much|fast|large|big)\b|"
-            r"\bwhat(?: was| is| were| are|'s|s)?(?: the)?(?: \w+)? (?:sum|amount|value|share|size|number|total)\b")
+ZH_ASKED = cue("ZH_ASKED")
+EN_ASKED = cue("EN_ASKED")
 # a figure is asked for, of no particular kind ("大概有多少？", "the total risk underwritten")
 ZH_ANY_FIGURE = ZH_ASKED  # any Chinese interrogative of quantity
-EN_ANY_FIGURE = (r"\btotal\b|\bhow much\b|\bhow many\b|\bfigures?\b|\bthreshold\b|\blimit\b|\bcap\b|\bceiling\b|"
-                 r"\bwhat (?:was|is|were|are) the (?:number|amount|size|scale|level|sum)\b")
+EN_ANY_FIGURE = cue("EN_ANY_FIGURE")
 # the kinds a generic figure question accepts (not dates, editions or years)
 ANSWER_KINDS = ("count", "money", "percent", "growth", "rank")
 # "which/what" asks for a name or a sentence; a money noun in it ("资金计划") asks no figure
-ZH_INTERROGATIVE = r"哪些|哪个|哪家|哪类|哪项|哪里|哪|什么|何种|如何|怎样|怎么"
-ZH_FIGURE_ASKED = (ZH_ANY_FIGURE + r"|占比|比例|比重|百分之|几成|排名|排第|位列|第几|名次|增幅|增速|增长率|"
-                   r"金额|总额|规模|数量|数目|市值")
+ZH_INTERROGATIVE = cue("ZH_INTERROGATIVE")
+ZH_FIGURE_ASKED = cue("ZH_FIGURE_ASKED")
 # the question is about both reports' years ("两份报告", "in each report")
-ACROSS_YEARS = re.compile(r"两年|两份|两个?报告|各年|每年|\b(?:both|each|two) (?:years?|reports?)\b", re.I)
-COMPARE_CUES_ZH = r"相比|比较|对比|变化|比20\d\d|分别|两年|两份|各是|各为|增加了多少|减少了多少"
-COMPARE_CUES_EN = r"\bcompare(?!d (?:with|to) (?:the )?(?:previous|prior|last) year|d (?:with|to) (?:a|one) year (?:earlier|before|ago))|\bcomparison\b|\bchange[ds]?\b|\bbetween\b.*\band\b|\bfrom\b.*\bto\b|\bversus\b|\bvs\b|\beach of the\b|\bboth\b|\beach report\b|\btwo (?:years|reports)\b"
+ACROSS_YEARS = re.compile(cue("ACROSS_YEARS"), re.I)
+COMPARE_CUES_ZH = cue("COMPARE_CUES_ZH")
+COMPARE_CUES_EN = cue("COMPARE_CUES_EN")
 
 # question words and fillers that carry no content for matching (language, not domain)
-ZH_QUESTION_WORDS = set(
-    "多少 几 哪些 哪个 哪 什么 怎样 怎么 如何 是否 吗 呢 一共 总共 共 分别 各 有 是 了 为 给 "
-    "上海 全市 报告 年 家 个 件 项 人 户 位 次 亿元 万元 元 万 亿 数量 规模 金额 多大 情况 "
-    "增长 同比 比上 上年 占比 排名 第几 全国 年度 全年 今年 去年 两年 对比 变化 相比 比 这 那 "
-    "支持 提供 获得 达到 达 累计 其中 金额 数目 这些 那些 这个 那个 它们 一共 总共 "
-    "一年 上一年 上年 百分 百分之 百分之几 几成 多了 少了 多少钱".split()
-)
+ZH_QUESTION_WORDS = cue_words("ZH_QUESTION_WORDS")
 
 
 # "第二期", "首批", "phase 2", "the 24th edition": which one of a series is meant
