@@ -58,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--embedder", default=None)
     ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--baseline-chunks", type=int, default=2, help="as in reader_public.py")
     ap.add_argument("--no-resume", action="store_true")
     args = ap.parse_args(argv)
     args.out = args.out.resolve()
