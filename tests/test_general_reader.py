@@ -202,3 +202,12 @@ def test_answer_type_more(question, expected):
     from qa.retrieve import detect_language
 
     assert answer_type(question, detect_language(question)) == expected
+
+
+def test_english_sentence_scores_blend_as_in_training():
+    """Training blends an English question's similarity with its bridged terms' at the same
+    share as the retriever does at answer time."""
+    from qa.reader import BRIDGE_SIM_SHARE
+    from qa.retrieve import RetrievalConfig
+
+    assert RetrievalConfig().mix_weight == BRIDGE_SIM_SHARE

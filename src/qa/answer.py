@@ -26,7 +26,7 @@ from qa.cues import cue
 from qa.errors import QAError
 from qa.general import GeneralPick, read, render_span_en, sentence_views
 from qa.qtype import type_agreement
-from qa.reader import BRIDGE_SIM_SHARE, GeneralReader, asked_measure_word, pseudo_question
+from qa.reader import GeneralReader, asked_measure_word, pseudo_question
 from qa.referee import referee_features
 from qa.scorer import load_models
 from qa.script import to_simplified, to_traditional
@@ -861,14 +861,13 @@ class Answerer:
         """The learned reader's candidates over a wider retrieval, best first."""
         years = q.years or [year]
         hits: list[Hit] = []
+        terms = {**q.bridged, **q.terms}
+        # an English question's sentences are also scored with its bridged Chinese terms
+        mix = pseudo_question(terms) if q.lang == "en" else None
         for y in years:
             hits += self.retriever.search(q.text, k=max(k, self.config.reader_passages), year=y,
                                           terms=self._bm25_terms(q))
-        sims = self.retriever.sentence_scores(q.text, [h.passage for h in hits])
-        terms = {**q.bridged, **q.terms}
-        if q.lang == "en" and (pseudo := pseudo_question(terms)):
-            bridged = self.retriever.sentence_scores(pseudo, [h.passage for h in hits])
-            sims = {key: (1 - BRIDGE_SIM_SHARE) * v + BRIDGE_SIM_SHARE * bridged.get(key, v) for key, v in sims.items()}
+        sims = self.retriever.sentence_scores(q.text, [h.passage for h in hits], mix=mix or None)
         return read(self.reader, q.text, q.lang, terms, q.answer_type, sentence_views(hits, sims), content_years)
 
     def _contradicts(self, q: Query, pick: GeneralPick) -> bool:
