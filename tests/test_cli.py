@@ -107,3 +107,17 @@ def test_an_internal_error_on_one_line_does_not_end_the_batch(capsys, fake_index
     assert code == 2 and "1 batch line(s) failed" in err
     assert lines[0] == {"id": 1, "error": "internal error: ValueError: max() arg is an empty sequence"}
     assert len(lines[1]["hits"]) == 1
+
+
+def test_batch_survives_deep_json_and_lone_surrogates_and_reads_stdin(capsys, fake_index, tmp_path, monkeypatch):
+    import io
+
+    deep = "[" * 40_000 + "]" * 40_000
+    text = (deep + "\n" + '{"id": "s", "question": "\\ud800 高企贷"}\n' + '{"id": "\\udc00", "question": ""}\n'
+            + '{"id": "ok", "question": "高企贷"}\n')
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(text.encode("utf-8"))))
+    code, out, _ = run(capsys, "search", "--json", "--batch", "-", "-k", 1, "--index", fake_index)
+    lines = [json.loads(x) for x in out.splitlines()]
+    assert code == 2 and len(lines) == 4
+    assert "nested too deeply" in lines[0]["error"] and "lone surrogate" in lines[1]["error"]
+    assert "error" in lines[2] and len(lines[3]["hits"]) == 1

@@ -211,3 +211,12 @@ def test_english_sentence_scores_blend_as_in_training():
     from qa.retrieve import RetrievalConfig
 
     assert RetrievalConfig().mix_weight == BRIDGE_SIM_SHARE
+
+
+def test_proper_names_keep_an_english_question_alive():
+    from qa.answer import _proper_names
+    from qa.question import analyze
+
+    q = analyze("When did the partnership between Tesla, Lane and Vail form?", [2024])
+    assert _proper_names(q) == ["Tesla", "Lane", "Vail"]
+    assert _proper_names(analyze("What about the weather?", [2024])) == []

@@ -20,7 +20,7 @@ from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 
-from qa.bridge import Bridge
+from qa.bridge import STOP_EN, Bridge
 from qa.config import AnswerConfig
 from qa.cues import cue
 from qa.errors import QAError
@@ -701,7 +701,7 @@ class Answerer:
         # a year no report covers is content the evidence must name ("1901年华沙的人口"),
         # unless the question also names a report year ("2019年和2023年…": a note says so)
         content_years = [str(y) for y in q.unknown_years] if not q.years else []
-        if not q.terms and not q.latin and not q.bridged:
+        if not q.terms and not q.latin and not q.bridged and not _proper_names(q):
             # nothing in the question names anything the reports (or the glossary) know:
             # embeddings alone cannot tell "hello" from a real question here
             return self._unanswerable(q, self.retriever.search(question, k=k, year=year), t0)
@@ -1019,6 +1019,15 @@ def _figure_fits(q: Query, f: Figure) -> bool:
         return False
     unit = asked_measure_word(q.text) if q.lang == "zh" else ""
     return not unit or any(f.unit.endswith(u) or f.base_unit.startswith(u) for u in SAME_MEASURE.get(unit, (unit,)))
+
+
+def _proper_names(q: Query) -> list[str]:
+    """Capitalised English words past the first ("When did Tesla, Lane and Vail …"): names
+    the dictionary cannot bridge, which the multilingual embedding may still place."""
+    if q.lang != "en":
+        return []
+    words = re.findall(r"[A-Za-z][\w'-]*", q.text)
+    return [w for w in words[1:] if w[0].isupper() and w.lower() not in STOP_EN]
 
 
 def _in_traditional(text: str) -> str:

@@ -24,7 +24,11 @@ MAX_BATCH_LINE_CHARS = 100_000
 
 
 def _out(obj: dict) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    text = json.dumps(obj, ensure_ascii=False)
+    try:
+        sys.stdout.write(text + "\n")
+    except UnicodeEncodeError:  # a lone surrogate in an id: write it escaped, still one line
+        sys.stdout.write(json.dumps(obj) + "\n")
     sys.stdout.flush()
 
 
@@ -39,35 +43,49 @@ def read_batch(path: str) -> Iterator[tuple[int, object, str | None, str | None]
 
     A bad line yields an error instead of a question, so the batch can go on.
     """
+    if path == "-":  # standard input
+        yield from _batch_lines(sys.stdin.buffer)
+        return
     p = Path(path)
     if not p.is_file():
         raise QAError(f"batch file '{path}' does not exist; pass a JSONL file of {{\"id\", \"question\"}} lines")
     with open(p, "rb") as f:
-        for n, raw in enumerate(f, start=1):
-            if not raw.strip():
-                continue
-            try:
-                line = raw.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                yield n, None, None, f"line {n} is not UTF-8; save the file as UTF-8"
-                continue
-            if len(line) > MAX_BATCH_LINE_CHARS:
-                yield n, None, None, f"line {n} is over {MAX_BATCH_LINE_CHARS} characters"
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield n, None, None, f"line {n} is not valid JSON ({exc.msg})"
-                continue
-            if not isinstance(obj, dict):
-                yield n, None, None, f"line {n} must be a JSON object with \"id\" and \"question\""
-                continue
-            qid = obj.get("id", n)
-            question = obj.get("question")
-            if not isinstance(question, str):
-                yield n, qid, None, f"line {n} has no \"question\" string"
-                continue
-            yield n, qid, question, None
+        yield from _batch_lines(f)
+
+
+def _batch_lines(f) -> Iterator[tuple[int, object, str | None, str | None]]:
+    """The lines of an open binary JSONL stream, each a question or an error."""
+    for n, raw in enumerate(f, start=1):
+        if not raw.strip():
+            continue
+        try:
+            line = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            yield n, None, None, f"line {n} is not UTF-8; save the file as UTF-8"
+            continue
+        if len(line) > MAX_BATCH_LINE_CHARS:
+            yield n, None, None, f"line {n} is over {MAX_BATCH_LINE_CHARS} characters"
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield n, None, None, f"line {n} is not valid JSON ({exc.msg})"
+            continue
+        except RecursionError:
+            yield n, None, None, f"line {n} is nested too deeply; send one flat {{\"id\", \"question\"}} object"
+            continue
+        if not isinstance(obj, dict):
+            yield n, None, None, f"line {n} must be a JSON object with \"id\" and \"question\""
+            continue
+        qid = obj.get("id", n)
+        question = obj.get("question")
+        if not isinstance(question, str):
+            yield n, qid, None, f"line {n} has no \"question\" string"
+            continue
+        if any("\ud800" <= c <= "\udfff" for c in question):
+            yield n, qid, None, f"line {n} has a lone surrogate (\\ud800-\\udfff) in its question; send valid Unicode"
+            continue
+        yield n, qid, question, None
 
 
 def run_batch(path: str, handle: Callable[[str], dict]) -> int:
@@ -209,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("-k", type=int, default=5, help="passages to retrieve (default 5)")
         p.add_argument("--year", type=int, help="only this report year")
         p.add_argument("--json", action="store_true", help="JSON output")
-        p.add_argument("--batch", metavar="FILE.jsonl", help="one {\"id\",\"question\"} per line")
+        p.add_argument("--batch", metavar="FILE.jsonl", help="one {\"id\",\"question\"} per line ('-': standard input)")
         p.add_argument("--index", default=str(DEFAULT_INDEX))
         p.add_argument("--embedder", default=None,
                        help="rebuild with this embedder if the index used another")
