@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from functools import cached_property
 
 from qa.bridge import STOP_EN, Bridge
+from qa.config import RULES as W
 from qa.config import AnswerConfig
 from qa.cues import cue
 from qa.errors import QAError
@@ -122,7 +123,7 @@ def _coverage(terms: dict[str, float], text: str, synonyms: dict[str, list[str]]
     return sum(w for t, w in terms.items() if names(text, t, synonyms)) / total
 
 
-def _filled(own: float, with_context: float, discount: float = 0.7) -> float:
+def _filled(own: float, with_context: float, discount: float = W.context_discount) -> float:
     """Coverage where the terms only the context supplies count ``discount`` times:
     _filled(0.5, 1.0) == 0.85."""
     return own + discount * max(0.0, with_context - own)
@@ -159,7 +160,7 @@ def _subset_score(q: Query, passage: Passage, sentence: tuple[int, int], fig: Fi
     # a specific term, or a place the question names ("Shanghai": "…5080亿元,其中上海近1518亿元")
     named = (any(q.says(part, t) and not q.says(head, t) for t in q.key_terms)
              or any(c in part and c not in head for c in q.places))
-    return 0.3 if named else -0.3
+    return W.part_named if named else W.part_unnamed
 
 
 # "共/合计" after a list totals it ("共同/共享" are other words)
@@ -194,7 +195,7 @@ def _aggregate_score(q: Query, passage: Passage, sentence: tuple[int, int], fig:
                    if t in item and not all(t in other for other in items)) >= 1.0
 
     n = sum(named(i) for i in items)
-    return -0.8 if 0 < n < len(items) else 0.0
+    return W.total_over_named_part if 0 < n < len(items) else 0.0
 
 
 def _part_penalties(q: Query, hits: list[Hit], figures: dict[str, list[Figure]]) -> dict[str, float]:
@@ -209,7 +210,7 @@ def _part_penalties(q: Query, hits: list[Hit], figures: dict[str, list[Figure]])
     for h in hits:
         parent, sep, heading = h.passage.section.rpartition(SECTION_SEP)
         if sep and parent in parents and _coverage(q.terms, heading, q.synonyms) == 0:
-            out[h.passage.id] = 0.6
+            out[h.passage.id] = W.sub_heading_part
     return out
 
 
@@ -217,12 +218,12 @@ def _kind_score(q: Query, fig: Figure) -> float:
     if not q.kinds:
         return 0.0
     if fig.kind in q.kinds:
-        return 1.0 - 0.15 * q.kinds.index(fig.kind)
+        return W.kind_exact - W.kind_step * q.kinds.index(fig.kind)
     if q.wants(fig.kind):  # a figure of no particular kind was asked for
-        return 0.7
+        return W.kind_any
     if fig.kind == "growth" and "percent" in q.kinds:
-        return 0.3
-    return -0.6
+        return W.kind_growth_for_share
+    return W.kind_other
 
 
 # how people ask about a limit rather than a result (language, not domain)
@@ -234,10 +235,10 @@ def _qualifier_score(q: Query, fig: Figure) -> float:
     question asks about a limit; a running total ("累计完成255个") does not answer a
     question about the year's new ones."""
     if _running_total_for_new(q, fig):
-        return -0.6
+        return W.running_total_for_new
     if not (fig.qualifier and "under" in fig.qualifier):
         return 0.0
-    return 0.5 if THRESHOLD_CUES.search(q.text) else -1.0
+    return W.limit_asked if THRESHOLD_CUES.search(q.text) else W.limit_not_asked
 
 
 def _running_total_for_new(q: Query, fig: Figure | None) -> bool:
@@ -252,7 +253,7 @@ def _unit_score(q: Query, fig: Figure) -> float:
     if not q.unit_hints or fig.kind not in ("count",):
         return 0.0
     units = {v for u in q.unit_hints for v in SAME_MEASURE.get(u, (u,))}
-    return 0.4 if any(fig.base_unit.startswith(u) or fig.unit.endswith(u) for u in units) else -0.2
+    return W.unit_match if any(fig.base_unit.startswith(u) or fig.unit.endswith(u) for u in units) else W.unit_other
 
 
 def _number_score(q: Query, text: str) -> float:
@@ -287,7 +288,7 @@ def candidates(q: Query, hits: list[Hit], figures: dict[str, list[Figure]],
     # view of which sentence answers matters most for them
     # (less so when the glossary found the question's specific terms)
     has_key = bool(q.key_terms)
-    sim_weight = 0.3 if q.lang == "zh" else (0.4 if has_key else 0.8)
+    sim_weight = W.sim_zh if q.lang == "zh" else (W.sim_en_key if has_key else W.sim_en)
     parts = _part_penalties(q, hits, figures)
     for hit in hits:
         p = hit.passage
@@ -304,20 +305,20 @@ def candidates(q: Query, hits: list[Hit], figures: dict[str, list[Figure]],
         for sent in p.sentences or ((p.start, p.end),):
             s_text = strip_markup(p.span(*sent))
             in_sent = [f for f in figs if sent[0] <= f.start < sent[1]]
-            cov = max(_coverage(q.terms, s_text + section, q.synonyms), 0.85 * passage_cov, _latin_score(q, s_text))
+            cov = max(_coverage(q.terms, s_text + section, q.synonyms), W.passage_coverage * passage_cov, _latin_score(q, s_text))
             if lead is not None:  # what only the lead names counts, discounted
                 cov = _filled(cov, _coverage(q.terms, topic + s_text + section, q.synonyms))
-            prior = 0.25 / hit.rank + 0.6 * _number_score(q, s_text)
+            prior = W.rank_prior / hit.rank + W.number_prior * _number_score(q, s_text)
             if sims and hi > lo:
                 prior += sim_weight * (sims.get((p.id, sent[0]), lo) - lo) / (hi - lo)
             if not in_sent:
                 # a figure was asked for and this sentence has none
-                penalty = 0.6 if q.kinds else 0.0
+                penalty = W.no_figure if q.kinds else 0.0
                 out.append(Candidate(None, hit, sent, cov + prior - penalty, cov))  # type: ignore[arg-type]
                 continue
             if not q.kinds:
                 # "what/which" asks for the sentence: its figures neither help nor hurt it
-                score = cov + prior + 0.5 * _latin_score(q, s_text) - parts.get(p.id, 0.0)
+                score = cov + prior + W.latin * _latin_score(q, s_text) - parts.get(p.id, 0.0)
                 out += [Candidate(f, hit, sent, score, cov) for f in in_sent]
                 continue
             for f in in_sent:
@@ -329,10 +330,10 @@ def candidates(q: Query, hits: list[Hit], figures: dict[str, list[Figure]],
                     # "加大对“高企贷”支持力度。全年…为3983家…提供…1521.63亿元"
                     local = _filled(local, _coverage(q.terms, topic + window, q.synonyms))
                     context += " " + topic
-                score = (cov + 0.8 * local + _kind_score(q, f) + _unit_score(q, f) + _qualifier_score(q, f)
+                score = (cov + W.local_coverage * local + _kind_score(q, f) + _unit_score(q, f) + _qualifier_score(q, f)
                          + _subset_score(q, p, sent, f) + _aggregate_score(q, p, sent, f) + prior
                          - parts.get(p.id, 0.0)
-                         + 0.5 * _latin_score(q, window))
+                         + W.latin * _latin_score(q, window))
                 out.append(Candidate(f, hit, sent, score, cov, context, f"{window} {f.metric}"))
     out.sort(key=lambda c: -c.score)
     return out
@@ -419,7 +420,7 @@ def _pick_block(q: Query, cands: list[Candidate]) -> Block | None:
         limit = max(3, len(q.kinds) + 2)
         # a second figure asked for sits next to the first ("53项,投融资金额3.5亿元"):
         # nearness breaks near-ties between the sentence's other figures
-        sent_cands.sort(key=lambda c: -(c.score + 0.3 * max(0.0, 1 - _distance(c.figure, best.figure) / 60)))
+        sent_cands.sort(key=lambda c: -(c.score + W.near_second * max(0.0, 1 - _distance(c.figure, best.figure) / W.near_chars)))
         for c in sent_cands:
             if c.figure not in figs and len(figs) < limit:
                 figs.append(c.figure)
@@ -435,30 +436,30 @@ def _confidence(q: Query, best: Candidate, figs: list[Figure]) -> float:
     key = q.key_terms
     p = best.hit.passage
     if key and not any(t in p.clean_text or t in p.section for t in key):
-        confidence -= 0.25  # e.g. a metric only the other year's report gives
+        confidence -= W.conf_key_absent  # e.g. a metric only the other year's report gives
     if q.kinds:  # a figure was asked for: the evidence must hold one of that kind
         if best.figure is None:
-            confidence -= 0.3
+            confidence -= W.conf_no_figure
         elif not q.wants(best.figure.kind):
-            confidence -= 0.15  # count and money are easily asked one for the other
+            confidence -= W.conf_kind_other  # count and money are easily asked one for the other
         else:
-            confidence += 0.15
+            confidence += W.conf_kind_ok
         primary = {"growth": {"growth"}, "percent": {"percent", "growth"}, "rank": {"rank"}}.get(q.kinds[0])
         if primary and all(f.kind not in primary for f in figs):
-            confidence -= 0.6  # a growth rate, share or rank asked for first, and none found
+            confidence -= W.conf_primary_absent  # a growth rate, share or rank asked for first, and none found
     counted = [t for t in q.counted if t in key]  # specific ones only
     if best.figure is not None and counted and not any(q.says(best.context, t) for t in counted):
-        confidence -= 0.4  # "how many partner banks" answered with a count of enterprises
+        confidence -= W.conf_counted_absent  # "how many partner banks" answered with a count of enterprises
     if best.figure is not None and _aggregate_score(q, p, best.sentence, best.figure) < 0:
-        confidence -= 0.5  # only a total over more than was asked ("AI companies alone")
+        confidence -= W.conf_total_only  # only a total over more than was asked ("AI companies alone")
     if _running_total_for_new(q, best.figure):
-        confidence -= 1.0  # "当年新增多少" is never answered by "累计完成255个"
+        confidence -= W.conf_contradiction  # "当年新增多少" is never answered by "累计完成255个"
     if _other_ordinal(q, strip_markup(p.span(*best.sentence))):
-        confidence -= 1.0  # "第二期的规模" is never answered by "首期规模10亿元"
+        confidence -= W.conf_contradiction  # "第二期的规模" is never answered by "首期规模10亿元"
     if q.kinds and best.figure is not None and best.context:
         # the figure's own clause must be about what was asked, not only its sentence:
         # "有效期内高新技术企业数突破2万家;发布科技小巨人工程实施办法" does not count Little Giants
-        confidence = min(confidence, _coverage(q.terms, best.context, q.synonyms) + 0.3)
+        confidence = min(confidence, _coverage(q.terms, best.context, q.synonyms) + W.conf_clause_slack)
     return confidence
 
 
@@ -557,7 +558,7 @@ def _next_part(q: Query, cands: list[Candidate], parts: list[Block], rest: dict[
         if (c.figure is None or (c.hit.passage.id, c.sentence) in taken
                 or c.hit.passage.year != parts[0].year or not q.wants(c.figure.kind)):
             continue  # another sentence of the same report, with a figure of an asked kind
-        if c.score < cands[0].score - 1.5:
+        if c.score < cands[0].score - W.next_part_gap:
             return None  # nothing close enough to the best evidence
         named = sum(w for t, w in rest.items() if q.says(c.clause, t))
         if c.figure.kind in missing or named >= 1.0:
@@ -626,7 +627,7 @@ class Answerer:
         if main is None:
             return hits, []
         if self._lacks_latin(q, main):
-            main.confidence -= 1.0  # "PCT申请" is never answered from a passage that never says PCT
+            main.confidence -= W.conf_contradiction  # "PCT申请" is never answered from a passage that never says PCT
         said = strip_markup(main.hit.passage.span(*main.sentence))
         if (not q.kinds and q.lang == "zh" and not _other_ordinal(q, said)
                 and sims.get((main.hit.passage.id, main.sentence[0]), 0.0) >= self.config.zh_text_sim):
@@ -671,7 +672,7 @@ class Answerer:
             return False
         if _asks_years(q):  # "in each of the two years", "how did it change": every year is asked
             return True
-        if b.confidence < 0.85 * a.confidence:
+        if b.confidence < W.same_metric_share * a.confidence:
             in_a = [t for t in q.key_terms if t in _context(a)]
             if not in_a or any(t not in _context(b) for t in in_a):
                 return False
@@ -710,15 +711,15 @@ class Answerer:
             # the question names something no report mentions (北京, an interest rate):
             # the nearest figure is about something else
             for b in blocks:
-                b.confidence -= 1.0
+                b.confidence -= W.conf_contradiction
         for b in blocks:
             if content_years and not any(y in b.hit.passage.text for y in content_years):
-                b.confidence -= 1.0  # "1901年…" is not answered from a passage about another time
+                b.confidence -= W.conf_contradiction  # "1901年…" is not answered from a passage about another time
         t1 = time.perf_counter()
         best = max((b.confidence for b in blocks), default=0.0)
         # once one year answers confidently, another year the question names explicitly
         # needs less evidence (its report may name the metric differently: 高企 vs 高新技术企业)
-        floor = 0.6 * self.min_confidence if len(q.years) >= 2 and best >= self.min_confidence else self.min_confidence
+        floor = W.second_year_floor * self.min_confidence if len(q.years) >= 2 and best >= self.min_confidence else self.min_confidence
         blocks = [b for b in blocks if b.confidence >= floor]
         picks = self._general(q, k, year, content_years)
         if self.unknown_concepts(q):
@@ -831,7 +832,7 @@ class Answerer:
             return []
         if any(f.qualifier and "under" in f.qualifier for f in (fa, fb)):
             return []  # a limit ("5000万元以下") is not a quantity to subtract
-        if _overlap(fa.metric, fb.metric) < 0.2 and not any(t in _context(a) and t in _context(b) for t in q.key_terms):
+        if _overlap(fa.metric, fb.metric) < W.metric_overlap_min and not any(t in _context(a) and t in _context(b) for t in q.key_terms):
             return []  # two figures about different things: no arithmetic between them
         na, nb = blocks.index(a) + 1, blocks.index(b) + 1
         diff = fb.normalized_value - fa.normalized_value
