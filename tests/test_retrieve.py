@@ -87,3 +87,18 @@ def test_english_question_uses_glossary_terms_for_bm25(fake_retriever):
     tokens = fake_retriever.bm25_query_tokens("How much did the STAR Market listings raise?")
     assert "科创板" in tokens
     assert fake_retriever.bm25_query_tokens("What about the weather?") == []
+
+
+def test_search_takes_the_questions_reading_instead_of_rereading_it(fake_index):
+    """A question read once (Query.reading) decides language, year and BM25 terms: "21年" is
+    2021 to the analysis, so retrieval keeps to the 2021 report too."""
+    from qa.index import load_index
+    from qa.question import analyze
+    from qa.retrieve import Retriever
+
+    r = Retriever(load_index(fake_index))
+    q = analyze("科创助力贷21年贷了多少？", r.index.years, r.glossary)
+    assert q.reading.years == (2021,) and q.reading.lang == "zh"
+    assert {h.passage.year for h in r.search(q.text, k=5, reading=q.reading)} == {2021}
+    en = analyze("How much did Gaoqidai lend?", r.index.years, r.glossary)
+    assert en.reading.lang == "en" and "高企贷" in en.reading.terms

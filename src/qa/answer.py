@@ -620,7 +620,7 @@ class Answerer:
     def _block(self, q: Query, k: int, year: int | None) -> tuple[list[Hit], list[Block]]:
         """Retrieve for one year (or all) and pick the evidence: one block, or up to three
         for a question that asks several things answered in several sentences."""
-        hits = self.retriever.search(q.text, k=k, year=year, terms=self._bm25_terms(q))
+        hits = self.retriever.search(q.text, k=k, year=year, reading=q.reading)
         sims = self.retriever.sentence_scores(q.text, [h.passage for h in hits])
         cands = candidates(q, hits, self.figures, sims, self.leads)
         main = _pick_block(q, cands)
@@ -705,7 +705,7 @@ class Answerer:
         if not q.terms and not q.latin and not q.bridged and not _proper_names(q):
             # nothing in the question names anything the reports (or the glossary) know:
             # embeddings alone cannot tell "hello" from a real question here
-            return self._unanswerable(q, self.retriever.search(question, k=k, year=year), t0)
+            return self._unanswerable(q, self.retriever.search(question, k=k, year=year, reading=q.reading), t0)
         blocks, hits = self._blocks(q, k, year)
         if self.unknown_concepts(q):
             # the question names something no report mentions (北京, an interest rate):
@@ -867,7 +867,7 @@ class Answerer:
         mix = pseudo_question(terms) if q.lang == "en" else None
         for y in years:
             hits += self.retriever.search(q.text, k=max(k, self.config.reader_passages), year=y,
-                                          terms=self._bm25_terms(q))
+                                          reading=q.reading)
         sims = self.retriever.sentence_scores(q.text, [h.passage for h in hits], mix=mix or None)
         return read(self.reader, q.text, q.lang, terms, q.answer_type, sentence_views(hits, sims), content_years)
 
@@ -880,12 +880,6 @@ class Answerer:
             return True
         used = [w.lower() for w in q.latin if w.lower() in self._corpus_lower]
         return bool(used) and not any(w in p.clean_text.lower() for w in used)
-
-    @staticmethod
-    def _bm25_terms(q: Query) -> list[str] | None:
-        """English questions search BM25 with the Chinese words the glossary and the
-        dictionary bridge found; Chinese questions with their own words."""
-        return [*q.terms, *q.bridged] if q.lang == "en" else None
 
     def _threshold(self, q: Query) -> float:
         return self.reader.models.threshold("sentence" if q.answer_type == "text" else "span", q.lang)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from qa.cues import cue, cue_list, cue_map, cue_words
 from qa.glossary import Glossary
 from qa.qtype import answer_type
-from qa.retrieve import detect_language, years_in  # noqa: F401 (detect_language is re-exported)
+from qa.retrieve import Reading, detect_language, years_in  # noqa: F401 (detect_language is re-exported)
 from qa.tokenize import tokenize
 
 if TYPE_CHECKING:
@@ -117,6 +117,12 @@ class Query:
     counted: list[str] = field(default_factory=list)  # what "how many X" counts, as glossary terms
     answer_type: str = "text"  # what the general reader looks for (qa.qtype)
     bridged: dict[str, float] = field(default_factory=dict)  # en: Chinese terms from the dictionary
+
+    @property
+    def reading(self) -> Reading:
+        """What retrieval needs, so that it does not read the question string again."""
+        terms = tuple(dict.fromkeys([*self.terms, *self.bridged])) if self.lang == "en" else ()
+        return Reading(self.lang, tuple(self.years), terms)
 
     def wants(self, kind: str) -> bool:
         """Whether a figure of ``kind`` answers the question ("any" takes every answer kind)."""

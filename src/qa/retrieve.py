@@ -48,6 +48,17 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 _YEAR = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?!\d|\.\d|\s*(?:万|亿|千|百|元|家|个|件|项|人|户|%|％))")
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What retrieval needs of a question that was already read (``Query.reading``), so that
+    it never reads the question string again: its language, the report years it names and,
+    for an English question, the Chinese terms it was bridged to (BM25 has nothing else)."""
+
+    lang: str
+    years: tuple[int, ...] = ()
+    terms: tuple[str, ...] = ()
+
+
 class Hit(NamedTuple):
     passage: Passage
     score: float
@@ -217,14 +228,14 @@ class Retriever:
         self._first_sentence_row = dict(zip(firsts.tolist(), rows.tolist()))
 
     # -- filters --
-    def resolve_year(self, question: str, year: int | None) -> int | None:
+    def resolve_year(self, question: str, year: int | None, reading: Reading | None = None) -> int | None:
         known = self.index.years
         if year is not None:
             if int(year) not in known:
                 raise UnknownYearError(year, known)
             return int(year)
         if self.config.year_from_question:
-            asked = [y for y in years_in(question) if y in known]
+            asked = [y for y in (reading.years if reading else years_in(question)) if y in known]
             if len(asked) == 1:
                 return asked[0]
         return None
@@ -312,10 +323,11 @@ class Retriever:
         w = self.config.mix_weight
         return ((1 - w) * cache[question] + w * cache[mix]).astype(np.float32)
 
-    def bm25_query_tokens(self, question: str, terms: list[str] | None = None) -> list[str]:
-        """BM25 tokens: the Chinese question's own; for English, the Chinese ``terms`` the
+    def bm25_query_tokens(self, question: str, reading: Reading | None = None) -> list[str]:
+        """BM25 tokens: the Chinese question's own; for English, the Chinese terms the
         question analysis found (glossary and dictionary bridge), else the glossary's."""
-        if is_chinese(question):
+        terms = list(reading.terms) if reading else None
+        if (reading.lang == "zh") if reading else is_chinese(question):
             return tokenize(question, self.userdict)
         if terms:
             return tokenize(" ".join(terms), self.userdict)
@@ -332,18 +344,19 @@ class Retriever:
 
     # -- public --
     def search(self, question: str, k: int = 5, *, year: int | None = None,
-               doc_id: str | None = None, terms: list[str] | None = None) -> list[Hit]:
-        """Top ``k`` passages for ``question`` (see module docstring for the fusion);
-        ``terms``: Chinese terms an English question was bridged to, for BM25 (blending them
-        into the dense query too cost XQuAD en 0.06 figure accuracy: benchmarks/RESULTS.md)."""
+               doc_id: str | None = None, reading: Reading | None = None) -> list[Hit]:
+        """Top ``k`` passages for ``question`` (see module docstring for the fusion).
+        ``reading``: the question as the analysis read it (language, years, bridged terms for
+        BM25); without it the string is read here. (Blending the bridged terms into the dense
+        query too cost XQuAD en 0.06 figure accuracy: benchmarks/RESULTS.md.)"""
         question = check_question(question)
         if k <= 0:
             raise QuestionError("k must be a positive number of passages")
         cfg = self.config
-        mask = self._mask(self.resolve_year(question, year), doc_id)
+        mask = self._mask(self.resolve_year(question, year, reading), doc_id)
         dense, dense_full = self.dense_ranking(question, mask, cfg.candidates)
-        bm25, bm25_full = self.bm25_ranking(self.bm25_query_tokens(question, terms), mask, cfg.candidates)
-        zh = is_chinese(question)
+        bm25, bm25_full = self.bm25_ranking(self.bm25_query_tokens(question, reading), mask, cfg.candidates)
+        zh = reading.lang == "zh" if reading else is_chinese(question)
         w_dense = cfg.zh_dense_weight if zh else cfg.en_dense_weight
         w_bm25 = cfg.zh_bm25_weight if zh else cfg.en_bm25_weight
         if cfg.fusion == "rrf":
