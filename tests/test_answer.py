@@ -518,3 +518,14 @@ def test_english_metric_keeps_the_nearest_words_and_the_asked_term():
     assert _metric_en(fig, g) == "SMEs · credit support"
     assert _metric_en(fig, g, ["星海贷"]) == "Xinghai loans · SMEs · credit support"
     assert _metric_en(replace(fig, metric="未知词"), g) == "[未知词]"  # never a guessed word
+
+
+@pytest.mark.parametrize("question, year, note", [
+    ("上一份报告里，高企贷支持了多少家企业？", 2021, "“上一份报告”即2021年的报告"),
+    ("How many PCT applications were filed according to the latest report?", 2023,
+     "“the latest report” is the 2023 report"),
+])
+def test_relative_report_year_is_answered_and_said(answerer, question, year, note):
+    a = answerer.ask(question)
+    assert a.answerable and {c.year for c in a.citations} == {year}
+    assert note in a.answer  # the reading is stated, and the grounding check keeps it

@@ -177,3 +177,26 @@ def test_chinese_paraphrases_count_as_the_report_wording():
 
 def test_numbers_with_thousands_separators_are_quoted_numbers():
     assert analyze("How many of the 3,983 firms were SMEs?", YEARS, G).numbers == ["3983"]
+
+
+@pytest.mark.parametrize("question, years, words", [
+    ("上一份报告里，高企贷支持了多少家企业？", [2021], "上一份报告"),
+    ("最新报告中高企贷支持了多少家企业？", [2023], "最新报告"),
+    ("In the earlier of the two reports, how many companies did Gaoqidai support?", [2021],
+     "the earlier of the two reports"),
+    ("In the year before the 2023 report, how many companies did Gaoqidai support?", [2021],
+     "the year before the 2023 report"),
+    ("How many PCT applications were filed according to the latest report?", [2023], "the latest report"),
+])
+def test_relative_report_years(question, years, words):
+    q = analyze(question, YEARS, G)
+    assert q.years == years and q.relative == [(years[0], words)]
+
+
+def test_relative_report_years_need_a_report_there():
+    assert analyze("上一份报告里高企贷支持了多少家？", [2023], G).relative == []  # no report before the only one
+    assert analyze("2023年比上年增长了多少？", YEARS, G).relative == []  # 上年 is content, not a report
+
+
+def test_relative_words_are_content_when_the_corpus_has_one_report_year():
+    assert analyze("Who wrote the first edition?", [2024], G).relative == []

@@ -729,6 +729,7 @@ class Answerer:
         if choice == "general":
             answer = self._compose_general(q, picks[0], hits)
             answer.reader["referee"] = feats
+            self._note_relative(q, answer)
             answer.timings_ms = {"retrieve": round((t1 - t0) * 1000, 2),
                                  "total": round((time.perf_counter() - t0) * 1000, 2)}
             return answer
@@ -739,9 +740,23 @@ class Answerer:
         answer = self._compose(q, blocks, hits)
         answer.reader = {"chosen_by": "rules", "probability": self._rules_prob(q, blocks, picks), "referee": feats}
         self._note_missing_years(q, blocks, answer)
+        self._note_relative(q, answer)
         answer.timings_ms = {"retrieve": round((t1 - t0) * 1000, 2),
                              "total": round((time.perf_counter() - t0) * 1000, 2)}
         return answer
+
+    @staticmethod
+    def _note_relative(q: Query, answer: Answer) -> None:
+        """Say which report a relative mention was read as: "“上一份报告”即2021年的报告"."""
+        if not q.relative or not answer.answerable:
+            return
+        if q.lang == "zh":
+            note = "；".join(f"“{w}”即{y}年的报告" for y, w in q.relative)
+            answer.answer += f"\n（{note}。）"
+        else:
+            note = "; ".join(f"“{w}” is the {y} report" for y, w in q.relative)
+            answer.answer += f"\n({note}.)"
+        answer.noted_years = list(answer.noted_years) + [y for y, _ in q.relative]
 
     def _note_missing_years(self, q: Query, blocks: list[Block], answer: Answer) -> None:
         """Say which asked years are not answered, instead of leaving them out silently:

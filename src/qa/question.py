@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from qa.cues import cue, cue_list, cue_map, cue_words
 from qa.glossary import Glossary
 from qa.qtype import answer_type
+from qa.relyears import relative_mentions
 from qa.retrieve import Reading, detect_language, years_in  # noqa: F401 (detect_language is re-exported)
 from qa.tokenize import tokenize
 
@@ -117,6 +118,7 @@ class Query:
     counted: list[str] = field(default_factory=list)  # what "how many X" counts, as glossary terms
     answer_type: str = "text"  # what the general reader looks for (qa.qtype)
     bridged: dict[str, float] = field(default_factory=dict)  # en: Chinese terms from the dictionary
+    relative: list = field(default_factory=list)  # (report year, words) named relatively ("上一份报告")
 
     @property
     def reading(self) -> Reading:
@@ -269,6 +271,15 @@ def analyze(question: str, known_years: list[int], glossary: Glossary | None = N
     lang = detect_language(question)
     asked = years_in(question) or _short_years(question, known_years)
     years = [y for y in asked if y in known_years]
+    # "上一份报告", "the year before the 2023 report": a report named by its place among the
+    # corpus's reports (the 2023 there only locates it)
+    relative = relative_mentions(question, lang, known_years)
+    for y, _, anchor in relative:
+        if anchor is not None and anchor in years:
+            years.remove(anchor)
+            asked = [a for a in asked if a != anchor]
+        if y not in years:
+            years.append(y)
     if year is not None and year not in years:
         years = [year] + years
     unknown = [y for y in asked if y not in known_years]
@@ -341,4 +352,4 @@ def analyze(question: str, known_years: list[int], glossary: Glossary | None = N
                  asked,
                  [c for c in concepts if glossary and c in glossary.places],
                  _counted(question, glossary) if lang == "en" and glossary else [],
-                 answer_type(question, lang), bridged)
+                 answer_type(question, lang), bridged, [(y, w) for y, w, _ in relative])

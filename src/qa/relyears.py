@@ -1,0 +1,54 @@
+"""Report years named relatively — "上一份报告", "the latest report", "the year before the 2023
+report" — resolved against the corpus's report years (cues in ``data/relative_reports.tsv``).
+
+    >>> relative_years("上一份报告里，高企贷支持了多少家企业？", "zh", [2021, 2023])
+    [(2021, '上一份报告')]
+    >>> relative_years("In the year before the 2023 report, how many firms?", "en", [2019, 2021, 2023])
+    [(2021, 'the year before the 2023 report')]
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+
+
+@lru_cache(maxsize=1)
+def _cues() -> list[tuple[str, str, re.Pattern[str]]]:
+    text = resources.files("qa").joinpath("data/relative_reports.tsv").read_text(encoding="utf-8")
+    out = []
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("#"):
+            lang, which, pattern = line.split("\t", 2)
+            out.append((lang, which, re.compile(pattern, re.I if lang == "en" else 0)))
+    return out
+
+
+def relative_years(question: str, lang: str, report_years: list[int]) -> list[tuple[int, str]]:
+    """(report year, the words that named it) for each relative mention a report answers."""
+    return [(y, words) for y, words, _ in relative_mentions(question, lang, report_years)]
+
+
+def relative_mentions(question: str, lang: str, report_years: list[int]) -> list[tuple[int, str, int | None]]:
+    """(report year, the words that named it, the year it was named relative to, if any)."""
+    years = sorted(set(report_years))
+    found: list[tuple[int, str, int | None]] = []
+    if len(years) < 2:
+        return found  # one report year: "the first edition" of something is content, not a report
+    for cue_lang, which, pattern in _cues():
+        if cue_lang != lang:
+            continue
+        for m in pattern.finditer(question):
+            anchor = next((int(g) for g in m.groups() if g), None)
+            if which == "latest":
+                year = years[-1]
+            elif which == "earliest":
+                year = years[0]
+            else:
+                before = [y for y in years if y < (anchor if anchor is not None else years[-1])]
+                if not before:
+                    continue
+                year = before[-1]
+            if all(y != year for y, _, _ in found):
+                found.append((year, m.group(0), anchor))
+    return found
