@@ -220,3 +220,19 @@ def test_proper_names_keep_an_english_question_alive():
     q = analyze("When did the partnership between Tesla, Lane and Vail form?", [2024])
     assert _proper_names(q) == ["Tesla", "Lane", "Vail"]
     assert _proper_names(analyze("What about the weather?", [2024])) == []
+
+
+def test_english_typos_are_corrected_and_said(other_answerer):
+    clean = other_answerer.ask("How many hospital beds did the city have?")
+    typed = other_answerer.ask("How many hosptial beds did the citty have?")
+    assert typed.question == "How many hosptial beds did the citty have?"  # the asker's wording kept
+    assert "(Read “hosptial” as “hospital”" in typed.answer
+    assert typed.figures[:1] == clean.figures[:1]
+
+
+def test_the_speller_leaves_known_words_alone():
+    from qa.spelling import Speller
+
+    s = Speller({"gaoqidai", "relending"})
+    assert s.correct("How much relending did gaoqidai do for cyber firms, and how many bought in?")[1] == []
+    assert s.correct("how many patnet applicatons")[1] == [("patnet", "patent"), ("applicatons", "applications")]

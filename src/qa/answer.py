@@ -31,11 +31,12 @@ from qa.reader import GeneralReader, asked_measure_word, pseudo_question
 from qa.referee import referee_features
 from qa.scorer import load_models
 from qa.script import to_simplified, to_traditional
+from qa.spelling import Speller
 from qa.figures import Figure
 from qa.glossary import Glossary, load_glossary
 from qa.passages import SECTION_SEP, Passage, continuation_leads, strip_markup
 from qa.question import COMPARE_CUES_EN, COMPARE_CUES_ZH, Query, analyze, names, ordinals_in
-from qa.retrieve import Hit, Retriever, check_question, get_retriever
+from qa.retrieve import Hit, Retriever, check_question, detect_language, get_retriever
 from qa.units import format_number_en, normalize_unit, render_en, render_zh
 
 # hand-set values live in qa.config.AnswerConfig, with their reasons; kept as names here
@@ -586,6 +587,11 @@ class Answerer:
         return Bridge(in_corpus=lambda zh: zh in self.corpus_text)
 
     @cached_property
+    def speller(self) -> Speller:
+        """English typos, never touching a word the corpus's glossary uses."""
+        return Speller(self.glossary.english_words())
+
+    @cached_property
     def reader(self) -> GeneralReader:
         return GeneralReader(load_models(self.config.model_path))
 
@@ -686,11 +692,17 @@ class Answerer:
         asked = check_question(question)
         # matched in the reports' script; the asker's own wording is what the answer shows
         question = to_simplified(asked)
+        typos: list[tuple[str, str]] = []
+        if detect_language(question) == "en":
+            question, typos = self.speller.correct(question)
         index = self.retriever.index
         if year is not None:
             self.retriever.resolve_year(question, year)  # raises UnknownYearError
         answer = self._ask(question, year, k, t0)
-        if question != asked:
+        if typos:
+            answer.answer += "\n(Read " + ", ".join(f"“{a}” as “{b}”" for a, b in typos) + ".)"
+            answer.question = asked
+        elif question != asked:
             answer.question = asked
             answer.answer = _in_traditional(answer.answer)
         return answer

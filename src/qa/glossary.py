@@ -91,6 +91,10 @@ class Glossary:
     def __len__(self) -> int:
         return len(self.rows)
 
+    def english_words(self) -> set[str]:
+        """Every English word of the glossary's names and aliases (never "corrected")."""
+        return {w for _, en, al in self.rows for w in re.findall(r"[a-z]+", f"{en} {al}".lower())}
+
     def en_for(self, zh: str) -> str | None:
         return self._zh2en.get(zh)
 

@@ -1,0 +1,110 @@
+"""Typos in English questions ("patnet applicatons"), corrected with SymSpell against its
+bundled English frequency dictionary, and said in the answer.
+
+    >>> speller = Speller(known={"gaoqidai"})
+    >>> speller.correct("how many patnet applicatons did gaoqidai back in 2023?")
+    ('how many patent applications did gaoqidai back in 2023?', [('patnet', 'patent'), ('applicatons', 'applications')])
+
+Only lower-case words of four letters or more are touched (names are capitalised; short
+words are too ambiguous), and never a word the system knows another way: an English word of
+CC-CEDICT's glosses or of the corpus's glossary (relending, rediscount, cyber), or an
+inflection of one.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+
+from qa.errors import QAError
+
+MIN_LENGTH = 4
+MAX_EDIT = 2
+# word-forming prefixes: "rebranded", "subsectors", "indecomposable" are words, not typos
+PREFIXES = ("anti", "counter", "inter", "multi", "over", "under", "non", "pre", "post", "sub", "dis", "mis",
+            "un", "in", "im", "re", "de", "co")
+_WORD = re.compile(r"[A-Za-z]+")
+
+
+@lru_cache(maxsize=1)
+def _symspell():
+    try:
+        from symspellpy import SymSpell
+    except ModuleNotFoundError as exc:
+        raise QAError("English typo correction needs symspellpy: pip install symspellpy") from exc
+    sym = SymSpell(max_dictionary_edit_distance=MAX_EDIT)
+    path = resources.files("symspellpy").joinpath("frequency_dictionary_en_82_765.txt")
+    sym.load_dictionary(str(path), term_index=0, count_index=1)
+    return sym
+
+
+@lru_cache(maxsize=1)
+def gloss_words() -> frozenset[str]:
+    """Every English word of CC-CEDICT's glosses (domain words such as "cyber")."""
+    from qa.bridge import STOP_EN, cedict_index
+
+    return frozenset({w for gloss in cedict_index() for w in re.findall(r"[a-z]+", gloss)} | STOP_EN)
+
+
+class Speller:
+    """``known``: more words never to correct (the corpus glossary's English)."""
+
+    def __init__(self, known: set[str] = frozenset()) -> None:
+        self.known = {w.lower() for w in known}
+        self._cache: dict[str, str | None] = {}
+
+    def _is_known(self, word: str) -> bool:
+        from qa.bridge import _lemmas
+
+        sym = _symspell()
+        from symspellpy import Verbosity
+
+        def known(w: str) -> bool:
+            return any(f in self.known or f in gloss_words() for f in _lemmas(w)) or bool(
+                sym.lookup(w, Verbosity.TOP, max_edit_distance=0))
+
+        if known(word):
+            return True
+        # a known word with a word-forming prefix
+        return any(word.startswith(p) and len(word) - len(p) >= MIN_LENGTH and known(word[len(p):]) for p in PREFIXES)
+
+    @staticmethod
+    def _derivation(word: str, fixed: str) -> bool:
+        """spectrophotometric ~ spectrophotometry: another form of the same stem, not a typo."""
+        common = 0
+        for a, b in zip(word, fixed):
+            if a != b:
+                break
+            common += 1
+        return min(len(word), len(fixed)) >= 8 and common >= min(len(word), len(fixed)) - 2
+
+    def fix(self, word: str) -> str | None:
+        """The word ``word`` was meant as, or None."""
+        if len(word) < MIN_LENGTH or not word.islower():
+            return None
+        if word not in self._cache:
+            from symspellpy import Verbosity
+
+            sym = _symspell()
+            fixed = None
+            if not self._is_known(word):
+                # two edits only for long words: "plastome" is no typo of "playtime"
+                found = sym.lookup(word, Verbosity.TOP, max_edit_distance=MAX_EDIT if len(word) >= 9 else 1)
+                fixed = found[0].term if found and found[0].term != word else None
+                if fixed and self._derivation(word, fixed):
+                    fixed = None
+            self._cache[word] = fixed
+        return self._cache[word]
+
+    def correct(self, question: str) -> tuple[str, list[tuple[str, str]]]:
+        """The question with its typos corrected, and the (typo, correction) pairs."""
+        fixes: list[tuple[str, str]] = []
+
+        def sub(m: re.Match[str]) -> str:
+            fixed = self.fix(m.group(0))
+            if fixed is None:
+                return m.group(0)
+            fixes.append((m.group(0), fixed))
+            return fixed
+
+        return _WORD.sub(sub, question), fixes
