@@ -24,14 +24,11 @@ def load_drcd_rest(data: Path, max_drcd: int, articles: int, skip: int = 0) -> r
     """DRCD test articles after the ones training reads, in Simplified characters."""
     import opencc
 
+    from qa.train import drcd_articles_read
+
     t2s = opencc.OpenCC("t2s").convert
     raw = rp._read(data, "drcd/DRCD_test.json")
-    taken, first_unused = 0, len(raw)
-    for i, art in enumerate(raw):  # the same walk as qa.train.load_sets
-        if taken >= max_drcd // 2:
-            first_unused = i
-            break
-        taken += sum(len(p["qas"]) for p in art["paragraphs"])
+    first_unused = drcd_articles_read(raw, max_drcd)  # the articles qa train reads come first
     rest = raw[first_unused + skip:first_unused + skip + articles]
     for art in rest:
         art["title"] = t2s(art.get("title", ""))

@@ -204,13 +204,20 @@ def test_answer_type_more(question, expected):
     assert answer_type(question, detect_language(question)) == expected
 
 
-def test_english_sentence_scores_blend_as_in_training():
-    """Training blends an English question's similarity with its bridged terms' at the same
-    share as the retriever does at answer time."""
+def test_english_sentence_scores_blend_as_in_training(other_index):
+    """A blended query's cosines are the weighted cosines of its two parts, as in training
+    (BRIDGE_SIM_SHARE)."""
+    from qa.index import load_index
     from qa.reader import BRIDGE_SIM_SHARE
-    from qa.retrieve import RetrievalConfig
+    from qa.retrieve import Retriever
 
-    assert RetrievalConfig().mix_weight == BRIDGE_SIM_SHARE
+    r = Retriever(load_index(other_index))
+    ps = r.index.passages[:3]
+    w = BRIDGE_SIM_SHARE
+    en, zh = r.sentence_scores("hospital beds", ps), r.sentence_scores("床位", ps)
+    mixed = r.sentence_scores("hospital beds", ps, mix="床位", mix_weight=w)
+    assert mixed.keys() == en.keys()
+    assert all(abs(mixed[key] - ((1 - w) * en[key] + w * zh[key])) < 1e-5 for key in en)
 
 
 def test_proper_names_keep_an_english_question_alive():

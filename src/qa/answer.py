@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 
@@ -27,13 +27,13 @@ from qa.cues import cue
 from qa.errors import QAError
 from qa.general import GeneralPick, read, render_span_en, sentence_views
 from qa.qtype import type_agreement
-from qa.reader import GeneralReader, asked_measure_word, pseudo_question
+from qa.reader import BRIDGE_SIM_SHARE, GeneralReader, asked_measure_word, pseudo_question
 from qa.referee import referee_features
 from qa.scorer import load_models
 from qa.script import to_simplified, to_traditional
 from qa.spelling import Speller
 from qa.figures import Figure
-from qa.glossary import Glossary, load_glossary
+from qa.glossary import Glossary
 from qa.passages import SECTION_SEP, Passage, continuation_leads, strip_markup
 from qa.question import COMPARE_CUES_EN, COMPARE_CUES_ZH, Query, analyze, names, ordinals_in
 from qa.retrieve import Hit, Retriever, check_question, detect_language, get_retriever
@@ -623,10 +623,23 @@ class Answerer:
     def leads(self) -> dict[str, Passage]:
         return continuation_leads(self.retriever.index.passages)
 
-    def _block(self, q: Query, k: int, year: int | None) -> tuple[list[Hit], list[Block]]:
+    def _searcher(self, q: Query, k: int) -> Callable[[int | None], list[Hit]]:
+        """Search for one year (or all), once per question: the rules read the top ``k``
+        passages, the learned reader ``config.reader_passages`` of the same ranking (the
+        fused ranking does not depend on how many are taken, so the top ``k`` is a prefix)."""
+        depth, done = max(k, self.config.reader_passages), {}
+
+        def search(year: int | None) -> list[Hit]:
+            if year not in done:
+                done[year] = self.retriever.search(q.text, k=depth, year=year, reading=q.reading)
+            return done[year]
+        return search
+
+    def _block(self, q: Query, k: int, year: int | None,
+               search: Callable[[int | None], list[Hit]]) -> tuple[list[Hit], list[Block]]:
         """Retrieve for one year (or all) and pick the evidence: one block, or up to three
         for a question that asks several things answered in several sentences."""
-        hits = self.retriever.search(q.text, k=k, year=year, reading=q.reading)
+        hits = search(year)[:k]
         sims = self.retriever.sentence_scores(q.text, [h.passage for h in hits])
         cands = candidates(q, hits, self.figures, sims, self.leads)
         main = _pick_block(q, cands)
@@ -643,7 +656,8 @@ class Answerer:
             main.confidence = max(main.confidence, self.min_confidence)
         return hits, [main] + _more_parts(q, cands, main, leads=self.leads)
 
-    def _blocks(self, q: Query, k: int, year: int | None) -> tuple[list[Block], list[Hit]]:
+    def _blocks(self, q: Query, k: int, year: int | None,
+                search: Callable[[int | None], list[Hit]]) -> tuple[list[Block], list[Hit]]:
         known = self.retriever.index.years
         if q.years:
             years = list(dict.fromkeys(q.years))
@@ -653,7 +667,7 @@ class Answerer:
             years = [None]
         blocks, all_hits = [], []
         for y in years:
-            hits, found = self._block(q, k, y)
+            hits, found = self._block(q, k, y, search)
             all_hits += [h for h in hits if h not in all_hits]
             blocks += found
         if years == [None] and blocks:
@@ -662,7 +676,7 @@ class Answerer:
             for other in known:
                 if other == first.year:
                     continue
-                hits, found = self._block(q, k, other)
+                hits, found = self._block(q, k, other, search)
                 if found and self._same_metric(q, first, found[0]):
                     blocks += found
                     all_hits += [h for h in hits if h not in all_hits]
@@ -695,7 +709,6 @@ class Answerer:
         typos: list[tuple[str, str]] = []
         if detect_language(question) == "en":
             question, typos = self.speller.correct(question)
-        index = self.retriever.index
         if year is not None:
             self.retriever.resolve_year(question, year)  # raises UnknownYearError
         answer = self._ask(question, year, k, t0)
@@ -718,8 +731,10 @@ class Answerer:
             # nothing in the question names anything the reports (or the glossary) know:
             # embeddings alone cannot tell "hello" from a real question here
             return self._unanswerable(q, self.retriever.search(question, k=k, year=year, reading=q.reading), t0)
-        blocks, hits = self._blocks(q, k, year)
-        if self.unknown_concepts(q):
+        search = self._searcher(q, k)
+        blocks, hits = self._blocks(q, k, year, search)
+        unknown = self.unknown_concepts(q)
+        if unknown:
             # the question names something no report mentions (北京, an interest rate):
             # the nearest figure is about something else
             for b in blocks:
@@ -733,8 +748,8 @@ class Answerer:
         # needs less evidence (its report may name the metric differently: 高企 vs 高新技术企业)
         floor = W.second_year_floor * self.min_confidence if len(q.years) >= 2 and best >= self.min_confidence else self.min_confidence
         blocks = [b for b in blocks if b.confidence >= floor]
-        picks = self._general(q, k, year, content_years)
-        if self.unknown_concepts(q):
+        picks = self._general(q, year, content_years, search)
+        if unknown:
             picks = []  # the question names what no report mentions: nothing answers it
         picks = [p for p in picks if not self._contradicts(q, p)]
         choice, feats = self._referee(q, blocks, picks)
@@ -885,17 +900,15 @@ class Answerer:
                 f"({format_number_en(ratio['value'])}× the {ya} figure) [{na}][{nb}].")
 
     # -- the learned general reader --
-    def _general(self, q: Query, k: int, year: int | None, content_years: list[str]) -> list[GeneralPick]:
-        """The learned reader's candidates over a wider retrieval, best first."""
-        years = q.years or [year]
-        hits: list[Hit] = []
+    def _general(self, q: Query, year: int | None, content_years: list[str],
+                 search: Callable[[int | None], list[Hit]]) -> list[GeneralPick]:
+        """The learned reader's candidates over the wider retrieval, best first."""
+        hits = [h for y in (q.years or [year]) for h in search(y)]
         terms = {**q.bridged, **q.terms}
         # an English question's sentences are also scored with its bridged Chinese terms
-        mix = pseudo_question(terms) if q.lang == "en" else None
-        for y in years:
-            hits += self.retriever.search(q.text, k=max(k, self.config.reader_passages), year=y,
-                                          reading=q.reading)
-        sims = self.retriever.sentence_scores(q.text, [h.passage for h in hits], mix=mix or None)
+        mix = pseudo_question(terms) if q.lang == "en" else ""
+        sims = self.retriever.sentence_scores(q.text, [h.passage for h in hits], mix=mix or None,
+                                              mix_weight=BRIDGE_SIM_SHARE)
         return read(self.reader, q.text, q.lang, terms, q.answer_type, sentence_views(hits, sims), content_years)
 
     def _contradicts(self, q: Query, pick: GeneralPick) -> bool:
@@ -926,8 +939,7 @@ class Answerer:
         f = b.figures[0]
         if not _figure_fits(q, f):
             return 0.0  # a type or measure word the question does not ask for
-        over = [p.prob for p in same if p.span_abs and p.span_abs[0] < f.end and f.start < p.span_abs[1]]
-        return max(over, default=None)
+        return max((p.prob for p in same if p.covers(f)), default=None)
 
     def _referee(self, q: Query, blocks: list[Block], picks: list[GeneralPick]) -> tuple[str, dict]:
         """'rules', 'general' or 'none': which reading answers, and the referee's features.
@@ -938,24 +950,25 @@ class Answerer:
         learned reader's. Otherwise the learned referee (qa.referee, fitted by ``qa train
         --referee``) weighs the two readings."""
         g = picks[0] if picks else None
-        g_ok = g is not None and g.prob >= self._threshold(q)
+        threshold = self._threshold(q)
+        g_ok = g is not None and g.prob >= threshold
         p_rules = self._rules_prob(q, blocks, picks)
         b = blocks[0] if blocks else None
-        same = bool(b and g and b.figures and g.span_abs and g.hit.passage.id == b.hit.passage.id
-                    and g.span_abs[0] < b.figures[0].end and b.figures[0].start < g.span_abs[1])
-        feats = referee_features(g.prob if g else 0.0, self._threshold(q), p_rules,
+        same = bool(b and g and b.figures and g.hit.passage.id == b.hit.passage.id and g.covers(b.figures[0]))
+        feats = referee_features(g.prob if g else 0.0, threshold, p_rules,
                                  b.confidence if b else 0.0, same, q.lang, q.answer_type, len(q.concepts))
+        # several years or several things asked: the learned reader answers one thing only
+        several = bool(q.spans_years or q.compare or q.asked >= 2 or len(blocks) >= 2 or MULTI_ASKS.search(q.text))
         # whether the learned referee decides this one (the fixed cases below do not)
-        feats["consulted"] = bool(blocks and g_ok and not same and p_rules != 0.0 and q.answer_type in self.config.rules_types
-                                  and not (q.spans_years or q.compare or q.asked >= 2 or len(blocks) >= 2
-                                           or MULTI_ASKS.search(q.text)))
+        feats["consulted"] = bool(blocks and g_ok and not same and p_rules != 0.0
+                                  and q.answer_type in self.config.rules_types and not several)
         mode = self.config.reading
         if mode != "auto":
             choice = {"rules": "rules" if blocks else "none", "learned": "general" if g_ok else "none"}[mode]
             return choice, feats
         if not blocks:
             return ("general" if g_ok else "none"), feats
-        if q.spans_years or q.compare or q.asked >= 2 or len(blocks) >= 2 or MULTI_ASKS.search(q.text):
+        if several:
             return "rules", feats
         if q.answer_type not in self.config.rules_types:
             if g_ok or (p_rules == 0.0 and g is not None and g.sentence == blocks[0].sentence):
@@ -1009,7 +1022,7 @@ class Answerer:
         answer.allowed_renderings = allowed
         return ground(answer, self.glossary)
 
-    def _unanswerable(self, q: Query, hits: list[Hit], t0: float, reason: str = "") -> Answer:
+    def _unanswerable(self, q: Query, hits: list[Hit], t0: float) -> Answer:
         years = "、".join(str(y) for y in self.retriever.index.years)
         years_en = " and ".join(str(y) for y in self.retriever.index.years)
         asked = "、".join(map(str, q.unknown_years))

@@ -8,7 +8,7 @@ decisions a person made and can defend in one line.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 
@@ -34,7 +34,6 @@ class AnswerConfig:
     # retrieved passages the learned reader reads (more than the rules' 5: it ranks sentences
     # itself, and a wider net costs ~1 ms per passage)
     reader_passages: int = 8
-    extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.reading not in ("auto", "rules", "learned"):

@@ -16,10 +16,9 @@ from functools import lru_cache
 from importlib import resources
 
 from qa.features import SentenceView
-from qa.passages import strip_markup
 from qa.reader import GeneralReader, Scored, question_view
 from qa.spans import Span, find_spans
-from qa.units import format_number_en
+from qa.units import format_number_en, ordinal_en, split_magnitude
 
 MONTHS = ("January February March April May June July August September October November "
           "December").split()
@@ -57,25 +56,17 @@ def render_span_en(span: Span) -> str:
                 return f"{int(day)} {MONTHS[int(month) - 1]} {year}" if day else f"{MONTHS[int(month) - 1]} {year}"
             return year
         if (m := re.search(r"(\d+)世纪", text)):
-            n = int(m.group(1))
-            suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-            return f"the {n}{suffix} century"
+            return f"the {ordinal_en(int(m.group(1)))} century"
         if (m := re.search(r"(\d+)年代", text)):
             return f"the {m.group(1)}s"
         return format_number_en(span.value).replace(",", "")
-    base = span.unit
-    for mag in ("万亿", "亿", "千万", "百万", "万", "千"):
-        if base.startswith(mag):
-            base = base[len(mag):]
-            break
+    base = split_magnitude(span.unit)[1]  # 万人 → 人; whole units (千克, 个百分点) stay
     number = format_number_en(span.normalized)
     if span.type == "ratio":
         return text
     qual = _qualifier_en(span)
     if span.type == "rank":
-        n = int(span.value)
-        suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-        return f"{qual}{n}{suffix}"
+        return f"{qual}{ordinal_en(span.value)}"
     if not base:
         return qual + number
     if base in ("%", "％"):
@@ -106,6 +97,11 @@ class GeneralPick:
         sp = self.scored.span
         return None if sp is None else (self.sentence[0] + sp.start, self.sentence[0] + sp.end)
 
+    def covers(self, figure) -> bool:
+        """Whether this candidate's span overlaps ``figure`` (anything with start/end)."""
+        span = self.span_abs
+        return span is not None and span[0] < figure.end and figure.start < span[1]
+
 
 def sentence_views(hits, sims: dict[tuple[str, int], float]) -> list[SentenceView]:
     """Every sentence of the retrieved passages, with its dense similarity to the question."""
@@ -124,15 +120,9 @@ def read(reader: GeneralReader, text: str, lang: str, terms: dict[str, float], a
     the question asks about that is no report's year: "1901年华沙的人口")."""
     if must_mention:
         views = [v for v in views if any(m in v.meta["hit"].passage.text for m in must_mention)]
-    qv = question_view(text, lang, terms)
-    if atype != qv.atype:
-        qv = qv.__class__(qv.terms, qv.grams, atype, qv.unit, qv.numbers, qv.lang)
+    qv = question_view(text, lang, terms, atype)
     scored = reader.sentences(qv, views) if atype == "text" else reader.spans(qv, views)
     return [GeneralPick(s, s.sentence.meta["hit"], s.sentence.meta["sentence"]) for s in scored]
 
 
-def clean_quote(text: str) -> str:
-    return strip_markup(text).strip()
-
-
-__all__ = ["GeneralPick", "read", "render_span_en", "sentence_views", "clean_quote", "find_spans"]
+__all__ = ["GeneralPick", "read", "render_span_en", "sentence_views"]

@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from qa.bridge import Bridge
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-_LATIN_WORD = re.compile(r"[A-Za-z]+")
 
 # (pattern, kind) — kinds are ordered by where their cue appears, except that an explicit
 # question about growth ("增长了多少", "how fast") leads: "余额同比增长多少" asks for growth.

@@ -42,14 +42,15 @@ def asked_measure_word(text: str) -> str:
     return m.group(1) if m and m.group(1) not in GENERIC_MEASURE_WORDS else ""
 
 
-def question_view(text: str, lang: str, terms: dict[str, float]) -> QuestionView:
+def question_view(text: str, lang: str, terms: dict[str, float], atype: str | None = None) -> QuestionView:
     """Everything the features need from a question. For English questions the character
-    bigrams come from the Chinese terms the bridge found (there is no Chinese wording)."""
+    bigrams come from the Chinese terms the bridge found (there is no Chinese wording).
+    ``atype``: the answer type when the question analysis has read it already."""
     unit = asked_measure_word(text) if lang == "zh" else ""
     grams = char_bigrams(text) if lang == "zh" else char_bigrams(" ".join(terms))
     numbers = tuple(sorted({s.value for s in find_spans(text)} | {float(n.replace(",", "")) for n in
                                                                   re.findall(r"\d[\d,]*(?:\.\d+)?", text)}))
-    return QuestionView(terms, grams, answer_type(text, lang), unit, numbers, lang)
+    return QuestionView(terms, grams, atype or answer_type(text, lang), unit, numbers, lang)
 
 
 def pseudo_question(terms: dict[str, float]) -> str:

@@ -84,7 +84,6 @@ class RetrievalConfig:
     year_from_question: bool = True
     fusion: str = "minmax"  # "minmax" (normalised scores, convex combination) | "rrf"
     sentence_weight: float = 0.3  # β in (1-β)·passage + β·best-sentence dense score
-    mix_weight: float = 0.5  # share of a blended second query in sentence scores (= qa.reader.BRIDGE_SIM_SHARE)
     exact_dense_max: int = 20_000  # up to this many passages dense scores are exact (numpy),
     # which sentence scores need; above it the FAISS index alone ranks passages
 
@@ -289,10 +288,10 @@ class Retriever:
         return ranking, full
 
     def sentence_scores(self, question: str, passages: list[Passage],
-                        mix: str | None = None) -> dict[tuple[str, int], float]:
+                        mix: str | None = None, mix_weight: float = 0.0) -> dict[tuple[str, int], float]:
         """Cosine of the question with each sentence of ``passages``, keyed (passage id,
         sentence start); a one-sentence passage scores with its passage vector."""
-        index, qv = self.index, self.query_vector(question, mix)
+        index, qv = self.index, self.query_vector(question, mix, mix_weight)
         out: dict[tuple[str, int], float] = {}
         for p in passages:
             pos = self._position[p.id]
@@ -306,22 +305,21 @@ class Retriever:
                 out.update({(p.id, start): float(v @ qv) for (start, _), v in zip(sents, rows)})
         return out
 
-    def query_vector(self, question: str, mix: str | None = None) -> np.ndarray:
+    def query_vector(self, question: str, mix: str | None = None, mix_weight: float = 0.0) -> np.ndarray:
         """The question's embedding, (dim,); cached, since one answer searches up to once
         per report year and then scores sentences with the same vector.
 
         ``mix``: a second query (an English question's bridged Chinese terms) blended in with
-        weight ``config.mix_weight``: cosines with the blend are the weighted cosines of the two."""
+        weight ``mix_weight``: cosines with the blend are the weighted cosines of the two."""
         cache = self.__dict__.setdefault("_qcache", {})
         for text in (question, mix):
             if text and text not in cache:
                 if len(cache) >= 256:
                     cache.pop(next(iter(cache)))
                 cache[text] = self.embedder.embed_queries([text])[0]
-        if not mix:
+        if not mix or not mix_weight:
             return cache[question]
-        w = self.config.mix_weight
-        return ((1 - w) * cache[question] + w * cache[mix]).astype(np.float32)
+        return ((1 - mix_weight) * cache[question] + mix_weight * cache[mix]).astype(np.float32)
 
     def bm25_query_tokens(self, question: str, reading: Reading | None = None) -> list[str]:
         """BM25 tokens: the Chinese question's own; for English, the Chinese terms the

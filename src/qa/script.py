@@ -3,8 +3,6 @@ script of the reports), converted with OpenCC; the asker's own text is kept for 
 
     >>> to_simplified("2021年上海科創板上市企業有多少家？")
     '2021年上海科创板上市企业有多少家？'
-    >>> is_traditional("上海科創板"), is_traditional("上海科创板")
-    (True, False)
 """
 from __future__ import annotations
 
@@ -29,8 +27,3 @@ def to_simplified(text: str) -> str:
 def to_traditional(text: str) -> str:
     conv = _converter("s2t")
     return conv.convert(text) if conv is not None else text
-
-
-def is_traditional(text: str) -> bool:
-    """Whether the text has characters that only Traditional script writes."""
-    return to_simplified(text) != text

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from qa.figures import parse_number
+from qa.figures import _glued_to_latin, parse_number
 
 _ARABIC = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _CN = r"[零〇一二两三四五六七八九十百千万亿]+"
@@ -121,17 +121,13 @@ def find_spans(text: str) -> list[Span]:
         mag = m.group("mag") or ""
         if not _cn_ok(n1, unit, m):
             continue
-        if n1[0].isdigit() and _glued(text, m.start("n1"), m.end("n1")):
+        if n1[0].isdigit() and _glued_to_latin(text, m.start("n1"), m.end("n1")):
             continue  # model names: ARJ21, 5G
         if not unit and not mag and _enumerator(text, m):
             continue  # list and heading numbers: "十一、", "（三）", "2. "
         value = parse_number(n1)
         if value is None:
             continue
-        if not n1[0].isdigit() and n1[-1] in "万亿" and not mag and len(n1) > 1:
-            head = n1.rstrip("万亿")
-            if head and parse_number(head) is not None:
-                value = parse_number(n1)  # cn2an reads 五十万 whole
         kind = _type(unit, n1, m)
         normalized = value * _MAG.get(mag, 1.0)
         qual = (m.group("qual") or "") + (m.group("inner") or "") + (m.group("after") or "")
@@ -148,18 +144,3 @@ def _enumerator(text: str, m: re.Match[str]) -> bool:
     if after in ("、", "）", ")") and (before in ("", "（", "(", "\n", " ", "第") or after == "、"):
         return True
     return bool(after == "." and (m.start() == 0 or before == "\n") and text[m.end() + 1:m.end() + 2] in (" ", "\t", ""))
-
-
-def _glued(text: str, start: int, end: int) -> bool:
-    before = text[start - 1] if start else ""
-    after = text[end] if end < len(text) else ""
-    return (before.isascii() and before.isalpha()) or (after.isascii() and after.isalpha())
-
-
-def number_keys(span: Span) -> set[float]:
-    """Values a gold or asked number may be written as: as written, and scaled by its magnitude.
-
-    >>> sorted(number_keys(find_spans("1.2万人")[0]))
-    [1.2, 12000.0]
-    """
-    return {round(span.value, 6), round(span.normalized, 6)}

@@ -36,6 +36,7 @@ import numpy as np
 from qa.errors import QAError
 from qa.features import SENTENCE_FEATURES, SPAN_FEATURES, SentenceView, sentence_features, span_features, vector
 from qa.passages import sentence_spans
+from qa.qtype import answer_type
 from qa.reader import BRIDGE_SIM_SHARE, prepare, pseudo_question, question_view
 from qa.scorer import ReaderModel, ReaderModels
 
@@ -53,6 +54,18 @@ class Question:
     article: str
 
 
+def drcd_articles_read(data: list[dict], max_drcd: int) -> int:
+    """How many articles of a DRCD file training reads: whole articles until half of
+    ``max_drcd`` questions are reached. One definition for training, the referee's set and
+    benchmarks/reader_dev.py, so those two never read an article training has seen."""
+    taken = 0
+    for i, art in enumerate(data):
+        if taken >= max_drcd // 2:
+            return i
+        taken += sum(len(p["qas"]) for p in art["paragraphs"])
+    return len(data)
+
+
 def load_sets(data_dir: Path, max_drcd: int) -> tuple[dict[str, list[str]], list[Question]]:
     """Articles (id → paragraphs) and their questions, all in Simplified characters."""
     try:
@@ -68,10 +81,9 @@ def load_sets(data_dir: Path, max_drcd: int) -> tuple[dict[str, list[str]], list
             raise QAError(f"training file {path} is missing; pass --data DIR holding {', '.join(FILES)}")
         data = json.loads(path.read_text(encoding="utf-8"))["data"]
         convert = t2s.convert if "DRCD" in name else (lambda s: s)
-        taken = 0
+        if "DRCD" in name:
+            data = data[:drcd_articles_read(data, max_drcd)]
         for a_i, art in enumerate(data):
-            if "DRCD" in name and taken >= max_drcd // 2:
-                break
             aid = f"{name}#{a_i}"
             paras = []
             for p_i, para in enumerate(art["paragraphs"]):
@@ -87,7 +99,6 @@ def load_sets(data_dir: Path, max_drcd: int) -> tuple[dict[str, list[str]], list
                     if start < 0 or not text_s.strip():
                         continue
                     questions.append(Question(str(qa["id"]), convert(qa["question"]), text_s, start, p_i, aid))
-                    taken += 1
             articles[aid] = paras
     return articles, questions
 
@@ -176,9 +187,8 @@ def examples(articles: dict[str, list[str]], questions: list[Question], cache: E
         terms = _terms(q.text)
         if english_like:
             kept = _subset_terms(q)
-            view = question_view(" ".join(kept) or q.text, "en", kept)
-            view = view.__class__(view.terms, view.grams, question_view(q.text, "zh", terms).atype,
-                                  "", view.numbers, "en")
+            # the answer type is the Chinese question's: an English one asks for the same
+            view = question_view(" ".join(kept) or q.text, "en", kept, answer_type(q.text, "zh"))
         else:
             view = question_view(q.text, "zh", terms)
         qgrams = char_bigrams(q.text)
@@ -335,12 +345,7 @@ def _drcd_referee_corpus(data_dir: Path, max_drcd: int, folder: Path) -> list[di
 
     t2s = opencc.OpenCC("t2s").convert
     raw = json.loads((data_dir / "drcd/DRCD_test.json").read_text(encoding="utf-8"))["data"]
-    taken, first = 0, len(raw)
-    for i, art in enumerate(raw):  # the same walk as load_sets
-        if taken >= max_drcd // 2:
-            first = i
-            break
-        taken += sum(len(p["qas"]) for p in art["paragraphs"])
+    first = drcd_articles_read(raw, max_drcd)
     folder.mkdir(parents=True, exist_ok=True)
     docs, questions = [], []
     for n, art in enumerate(raw[first + REFEREE_SKIP:first + REFEREE_SKIP + REFEREE_ARTICLES]):
