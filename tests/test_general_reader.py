@@ -243,3 +243,10 @@ def test_the_speller_leaves_known_words_alone():
     s = Speller({"gaoqidai", "relending"})
     assert s.correct("How much relending did gaoqidai do for cyber firms, and how many bought in?")[1] == []
     assert s.correct("how many patnet applicatons")[1] == [("patnet", "patent"), ("applicatons", "applications")]
+
+
+def test_learned_answers_state_the_report_year(other_answerer):
+    zh = other_answerer.ask("全市人均预期寿命是多少岁？")
+    en = other_answerer.ask("How many hospital beds did the city have?")
+    assert zh.reader["chosen_by"] == en.reader["chosen_by"] == "learned"
+    assert zh.answer.startswith("2022年：81.3岁") and en.answer.startswith("In 2022: 68,000")

@@ -1009,12 +1009,13 @@ class Answerer:
                             "normalized_value": normalized, "base_unit": base, "metric": "",
                             "year": p.year, "qualifier": span.qualifier or None, "kind": span.type,
                             "start": a, "end": b, "citation": 1, "probability": round(pick.prob, 4)})
+            # the report's year leads, as in the rules' answers ("2023年：9729家。原文：…")
             if q.lang == "zh":
-                text = f"{strip_markup(span.text).strip()}。原文：{quote}[1]"
+                text = f"{p.year}年：{strip_markup(span.text).strip()}。原文：{quote}[1]"
             else:
                 rendered = render_span_en(span)
                 allowed.append(rendered)
-                text = f"{rendered} [1]. Source: “{quote}”"
+                text = f"In {p.year}: {rendered} [1]. Source: “{quote}”"
         answer = Answer(q.text, q.lang, True, text, figures, [citation],
                         [_hit_dict(h) for h in hits[:5]], [])
         answer.reader = {"chosen_by": "learned", "probability": round(pick.prob, 4),
