@@ -9,6 +9,8 @@ Scores (micro-averaged):
                       len(gold)+1 answer figures
   citation accuracy   each gold quote inside a cited passage of the right document
   text accuracy       each gold text answer (no value) inside the answer or a cited quote
+  computed            each gold value marked ``computed`` matched by an answer figure that
+                      is itself marked computed (a value the report does not state)
   answerability       precision / recall of "answerable" (and of "unanswerable")
   answer language     the answer is in the question's language
   retrieval R@k       a gold quote's passage among the top-k passages
@@ -31,7 +33,7 @@ from qa.passages import strip_markup
 from qa.question import detect_language
 from qa.units import normalize_unit
 
-TYPES = ("figure", "multi_figure", "text", "year_specific", "cross_report", "unanswerable")
+TYPES = ("figure", "multi_figure", "text", "year_specific", "cross_report", "unanswerable", "computed")
 TOLERANCE = 0.005
 
 
@@ -45,6 +47,8 @@ class Result:
     citation_total: int = 0
     text_hits: int = 0
     text_total: int = 0
+    computed_hits: int = 0  # gold computed values given by a figure the answer marks computed
+    computed_total: int = 0
     retrieval_hit: bool | None = None
     language_ok: bool = True
     answerable_ok: bool = True
@@ -123,6 +127,10 @@ def score_one(gold: dict, answer: dict, k: int) -> Result:
             r.figure_hits += 1
         else:
             r.notes.append(f"missing figure {a.get('text') or a['value']}")
+        if a.get("computed"):
+            r.computed_total += 1
+            if any(f.get("computed") and figure_matches(a, f) for f in shown):
+                r.computed_hits += 1
     cited = [(c["doc_id"], strip_markup(c["text"])) for c in answer.get("citations", [])]
     for s in gold["source"]:
         r.citation_total += 1
@@ -167,6 +175,7 @@ def summarize(results: list[Result]) -> dict:
             "figure_accuracy": _ratio(sum(r.figure_hits for r in rs), sum(r.figure_total for r in rs)),
             "citation_accuracy": _ratio(sum(r.citation_hits for r in rs), sum(r.citation_total for r in rs)),
             "text_accuracy": _ratio(sum(r.text_hits for r in rs), sum(r.text_total for r in rs)),
+            "computed_exact": _ratio(sum(r.computed_hits for r in rs), sum(r.computed_total for r in rs)),
             "answerable_precision": _ratio(sum(r.gold["type"] != "unanswerable" for r in pred_ans), len(pred_ans)),
             "answerable_recall": _ratio(sum(bool(r.answer.get("answerable")) for r in true_ans), len(true_ans)),
             "unanswerable_precision": _ratio(sum(r.gold["type"] == "unanswerable" for r in pred_un), len(pred_un)),
@@ -176,13 +185,16 @@ def summarize(results: list[Result]) -> dict:
             "all_correct": _ratio(sum(r.ok for r in rs), len(rs)),
         }
 
-    out = {"overall": agg(results), "by_language": {}, "by_type": {}}
+    out = {"overall": agg(results), "by_language": {}, "by_type": {}, "by_category": {}}
     for lang in sorted({r.gold["lang"] for r in results}):
         out["by_language"][lang] = agg([r for r in results if r.gold["lang"] == lang])
     for t in TYPES:
         rs = [r for r in results if r.gold["type"] == t]
         if rs:
             out["by_type"][t] = agg(rs)
+    # sets of messy questions say what makes each one hard ("typo", "relative", …)
+    for c in dict.fromkeys(r.gold["category"] for r in results if r.gold.get("category")):
+        out["by_category"][c] = agg([r for r in results if r.gold.get("category") == c])
     lat = sorted(r.answer.get("timings_ms", {}).get("total", 0.0) for r in results)
     out["latency_ms"] = {"p50": round(statistics.median(lat), 2),
                          "p95": round(lat[min(len(lat) - 1, int(0.95 * len(lat)))], 2)}
@@ -190,7 +202,7 @@ def summarize(results: list[Result]) -> dict:
 
 
 COLUMNS = [("n", "n"), ("figure_accuracy", "figure acc"), ("citation_accuracy", "citation acc"),
-           ("text_accuracy", "text acc"), ("answerable_precision", "ans. P"), ("answerable_recall", "ans. R"),
+           ("text_accuracy", "text acc"), ("computed_exact", "computed"), ("answerable_precision", "ans. P"), ("answerable_recall", "ans. R"),
            ("unanswerable_precision", "unans. P"), ("unanswerable_recall", "unans. R"),
            ("language_accuracy", "language"), ("retrieval_recall", "R@k"), ("all_correct", "all correct")]
 
@@ -207,6 +219,7 @@ def report_markdown(summary: dict, results: list[Result], gold_path: str, k: int
              head, _row("**overall**", summary["overall"])]
     lines += [_row(lang, d) for lang, d in summary["by_language"].items()]
     lines += [_row(t, d) for t, d in summary["by_type"].items()]
+    lines += [_row(f"_{c}_", d) for c, d in summary.get("by_category", {}).items()]
     failures = [r for r in results if not r.ok]
     lines += ["", f"## Failures ({len(failures)})", ""]
     for r in failures:
