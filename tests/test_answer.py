@@ -124,9 +124,11 @@ def test_a_question_over_both_reports_gets_both_years(answerer, question, expect
 
 
 def test_years_compare_like_with_like(answerer):
-    # the 2021 sentence also counts 8 partner banks: the 2021 lead is its enterprises
+    # the 2021 sentence also counts 8 partner banks: the 2021 operand is its enterprises;
+    # the difference asked for leads, computed from the two cited figures
     a = answerer.ask("高企贷2023年比2021年增加了多少家？")
-    assert values(a)[:2] == [3983, 9729] and a.computed[0]["value"] == 9729 - 3983
+    assert values(a)[:3] == [9729 - 3983, 3983, 9729] and a.computed[0]["value"] == 9729 - 3983
+    assert a.figures[0]["computed"] and a.computed[0]["formula"] == "9729家 − 3983家 = 5746家"
 
 
 def test_no_arithmetic_between_different_metrics():

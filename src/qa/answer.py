@@ -20,7 +20,10 @@ from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 
+from qa.arith import verify
 from qa.bridge import STOP_EN, Bridge
+from qa.calc_answer import answer_computed, stated_directly
+from qa.compute import plan as compute_plan
 from qa.config import RULES as W
 from qa.config import AnswerConfig
 from qa.cues import cue
@@ -724,6 +727,22 @@ class Answerer:
         index = self.retriever.index
         q = analyze(question, index.years, self.glossary, year,
                     userdict=self.retriever.userdict, bridge=self.bridge)
+        plan = compute_plan(q.text, q.lang, q.years or ([year] if year else []), index.years) if self.config.compute else None
+        if plan is None:
+            return self._answer(q, question, year, k, t0)
+        # a value the report may state itself ("户均", "占比") is taken as stated
+        direct = self._answer(q, question, year, k, t0) if plan.op in ("average", "share") else None
+        if direct is not None and stated_directly(plan, direct):
+            return direct
+        answer = answer_computed(self, q, plan, k)
+        if answer is None:
+            return direct if direct is not None else self._answer(q, question, year, k, t0)
+        self._note_relative(q, answer)
+        answer.timings_ms = {"total": round((time.perf_counter() - t0) * 1000, 2)}
+        return answer
+
+    def _answer(self, q: Query, question: str, year: int | None, k: int, t0: float) -> Answer:
+        """The answer that reads the figures as stated (the rules and the learned reader)."""
         # a year no report covers is content the evidence must name ("1901年华沙的人口"),
         # unless the question also names a report year ("2019年和2023年…": a note says so)
         content_years = [str(y) for y in q.unknown_years] if not q.years else []
@@ -1131,6 +1150,13 @@ def ungrounded_numbers(answer: Answer, glossary: Glossary | None = None) -> list
         for rendered in (render_en(f), _figure_en(f), render_zh(f), f.text):
             allowed |= {_num_key(m) for m in _NUM.findall(rendered)}
     for c in answer.computed:
+        if "operand_values" in c:
+            # a computed value counts only if it is what its cited operands give
+            if not verify(c):
+                return [c.get("text", "?")]
+            for key in ("text", "text_en", "formula", "formula_en"):
+                allowed |= {_num_key(m) for m in _NUM.findall(c.get(key, ""))}
+            continue
         for lang in ("zh", "en"):
             val, _ = _scaled(c["value"], c.get("base_unit", ""), lang)
             allowed |= {_num_key(m) for m in _NUM.findall(val)}

@@ -34,6 +34,9 @@ class AnswerConfig:
     # retrieved passages the learned reader reads (more than the rules' 5: it ranks sentences
     # itself, and a wider net costs ~1 ms per passage)
     reader_passages: int = 8
+    # answer "平均每户多少", "加起来", "占比", "增长了百分之几 (2021→2023)" by computing from cited
+    # figures (qa.compute); off only to measure what the plain reading does with them
+    compute: bool = True
 
     def __post_init__(self) -> None:
         if self.reading not in ("auto", "rules", "learned"):

@@ -336,11 +336,19 @@ def figures_frame(answer: dict | None) -> pd.DataFrame:
     """metric, value, unit, normalized value, year, citation — plus computed comparison rows."""
     rows = []
     for f in (answer or {}).get("figures") or []:
+        if f.get("computed"):  # a value computed from cited figures: its operands and formula
+            rows.append(["".join(f"[{n}]" for n in dict.fromkeys(f.get("operands") or [])),
+                         f"（计算）{f.get('formula', '')}", fmt_number(f.get("value")), str(f.get("unit") or ""),
+                         f"{fmt_number(f.get('normalized_value'))} {f.get('base_unit') or ''}".strip(),
+                         str(f.get("year") or "")])
+            continue
         rows.append([f"[{f.get('citation')}]", str(f.get("metric") or ""), fmt_number(f.get("value")),
                      str(f.get("unit") or ""),
                      f"{fmt_number(f.get('normalized_value'))} {f.get('base_unit') or ''}".strip(),
                      str(f.get("year") or "")])
     for c in (answer or {}).get("computed") or []:
+        if "formula" in c:
+            continue  # a computed answer's value leads the figures already
         refs = "".join(f"[{i}]" for i in c.get("inputs", []))
         years = f"{c.get('from_year')}→{c.get('to_year')}"
         if c.get("op") == "ratio":
