@@ -34,11 +34,13 @@ from qa.reader import BRIDGE_SIM_SHARE, GeneralReader, asked_measure_word, pseud
 from qa.referee import referee_features
 from qa.scorer import load_models
 from qa.script import to_simplified, to_traditional
+from qa.pinyin import Pinyin
+from qa.tokenize import get_tokenizer
 from qa.spelling import Speller
 from qa.figures import Figure
 from qa.glossary import Glossary
 from qa.passages import SECTION_SEP, Passage, continuation_leads, strip_markup
-from qa.question import COMPARE_CUES_EN, COMPARE_CUES_ZH, Query, analyze, names, ordinals_in
+from qa.question import COMPARE_CUES_EN, COMPARE_CUES_ZH, Query, analyze, content_terms, names, ordinals_in
 from qa.retrieve import Hit, Retriever, check_question, detect_language, get_retriever
 from qa.units import format_number_en, normalize_unit, render_en, render_zh
 
@@ -587,7 +589,15 @@ class Answerer:
     @cached_property
     def bridge(self) -> Bridge:
         """English words → the Chinese words this corpus uses (CC-CEDICT, read lazily)."""
-        return Bridge(in_corpus=lambda zh: zh in self.corpus_text)
+        return Bridge(in_corpus=lambda zh: zh in self.corpus_text, romanized=lambda q: self.pinyin.romanized(q))
+
+    @cached_property
+    def pinyin(self) -> Pinyin:
+        """The corpus's words by sound: Chinese homophone typos, names spelled in pinyin."""
+        words = set(content_terms(self.corpus_text, self.retriever.userdict))
+        if self.glossary is not None:
+            words |= set(self.glossary.zh_terms_in(self.corpus_text))
+        return Pinyin(words, self.corpus_text)
 
     @cached_property
     def speller(self) -> Speller:
@@ -709,17 +719,25 @@ class Answerer:
         asked = check_question(question)
         # matched in the reports' script; the asker's own wording is what the answer shows
         question = to_simplified(asked)
+        traditional = question != asked
         typos: list[tuple[str, str]] = []
         if detect_language(question) == "en":
-            question, typos = self.speller.correct(question)
+            # names in pinyin ("kechuang zhu li dai") are names, not English typos
+            names = {w.lower() for spelled in self.pinyin.romanized(question).values() for w in spelled.split()}
+            question, typos = self.speller.correct(question, keep=names)
+        else:
+            # "高企代" sounds like 高企贷
+            question, typos = self.pinyin.correct_zh(question, get_tokenizer(self.retriever.userdict).cut)
         if year is not None:
             self.retriever.resolve_year(question, year)  # raises UnknownYearError
         answer = self._ask(question, year, k, t0)
-        if typos:
+        if typos and detect_language(question) == "en":
             answer.answer += "\n(Read " + ", ".join(f"“{a}” as “{b}”" for a, b in typos) + ".)"
+        elif typos:
+            answer.answer += "\n（" + "，".join(f"“{a}”按“{b}”理解" for a, b in typos) + "。）"
+        if question != asked:
             answer.question = asked
-        elif question != asked:
-            answer.question = asked
+        if traditional:
             answer.answer = _in_traditional(answer.answer)
         return answer
 

@@ -97,8 +97,13 @@ class Bridge:
     ``in_corpus(zh)`` says whether the indexed text uses a Chinese word.
     """
 
-    def __init__(self, in_corpus: Callable[[str], bool], max_per_word: int = 3) -> None:
+    # a corpus word the question spells in pinyin names exactly what it asks about
+    ROMANIZED_WEIGHT = 3.0
+
+    def __init__(self, in_corpus: Callable[[str], bool], max_per_word: int = 3,
+                 romanized: Callable[[str], dict[str, str]] | None = None) -> None:
         self.in_corpus = in_corpus
+        self.romanized = romanized
         self.max_per_word = max_per_word
         self._cache: dict[str, list[str]] = {}
 
@@ -117,8 +122,12 @@ class Bridge:
     def terms(self, question: str) -> dict[str, float]:
         """Chinese term → weight for the question's content words; phrases of up to three
         words first ("stock exchange" → 证券交易所), then single words."""
-        words = [w.removesuffix("'s").strip("'-") for w in _WORD.findall(question.lower())]
         out: dict[str, float] = {}
+        if self.romanized is not None:
+            for zh, spelled in self.romanized(question).items():
+                out[zh] = self.ROMANIZED_WEIGHT
+                question = question.replace(spelled, " ")  # its letters are not English words
+        words = [w.removesuffix("'s").strip("'-") for w in _WORD.findall(question.lower())]
         used = [False] * len(words)
         for n in (3, 2, 1):
             for i in range(len(words) - n + 1):

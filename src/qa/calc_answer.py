@@ -226,6 +226,8 @@ def answer_computed(ans: "Answerer", q: Query, plan: Plan, k: int) -> "Answer | 
             pairs = list(zip(_operands(row, ns), row))
             if plan.op == "ratio" and plan.over_years:
                 pairs = pairs[::-1]  # "2023年是2021年的几倍": the later year over the earlier
+            if plan.op == "difference" and not plan.over_years:
+                pairs = pairs[::-1]  # "A比B多多少", "A minus B": the first item less the second
             result = compute(plan.op, [o for o, _ in pairs], years=years)
         except UnitMismatch:
             return None

@@ -332,6 +332,10 @@ def analyze(question: str, known_years: list[int], glossary: Glossary | None = N
             # the dictionary bridge: Chinese words of the corpus for the question's English
             # words, weighted below the glossary's domain terms
             bridged = {zh: w for zh, w in bridge.terms(question).items() if zh not in terms}
+            # a corpus word spelled in pinyin ("kechuang zhu li dai") is as good as written
+            for zh in (bridge.romanized(question) if bridge.romanized is not None else {}):
+                terms.setdefault(zh, term_weight(zh) + 0.5)
+                bridged.pop(zh, None)
     latin = [w for w in re.findall(r"[A-Za-z][A-Za-z0-9+\-]*", question) if w.isupper() and len(w) >= 2]
     # numbers the asker quotes ("account for 71%") point at the sentence that has them
     numbers = [n.replace(",", "") for n in re.findall(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,])|(?<![\d.,])\d+(?:\.\d+)?(?![\d.,])", question)]

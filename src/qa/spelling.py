@@ -39,6 +39,17 @@ def _symspell():
 
 
 @lru_cache(maxsize=1)
+def _bigrams() -> dict[str, int]:
+    """How often two English words follow each other (symspellpy's bundled bigram counts)."""
+    path = resources.files("symspellpy").joinpath("frequency_bigramdictionary_en_243_342.txt")
+    out: dict[str, int] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        a, b, n = line.split(" ")
+        out[f"{a} {b}"] = int(n)
+    return out
+
+
+@lru_cache(maxsize=1)
 def gloss_words() -> frozenset[str]:
     """Every English word of CC-CEDICT's glosses (domain words such as "cyber")."""
     from qa.bridge import STOP_EN, cedict_index
@@ -78,30 +89,52 @@ class Speller:
             common += 1
         return min(len(word), len(fixed)) >= 8 and common >= min(len(word), len(fixed)) - 2
 
-    def fix(self, word: str) -> str | None:
-        """The word ``word`` was meant as, or None."""
+    def fix(self, word: str, before: str = "") -> str | None:
+        """The word ``word`` was meant as, or None. ``before``: the word before it, which
+        breaks ties between equally close words by how often the two go together
+        ("how mnay" → "how many", not the more frequent "may")."""
         if len(word) < MIN_LENGTH or not word.islower():
             return None
-        if word not in self._cache:
+        if (word, before) not in self._cache:
             from symspellpy import Verbosity
 
             sym = _symspell()
             fixed = None
             if not self._is_known(word):
                 # two edits only for long words: "plastome" is no typo of "playtime"
-                found = sym.lookup(word, Verbosity.TOP, max_edit_distance=MAX_EDIT if len(word) >= 9 else 1)
-                fixed = found[0].term if found and found[0].term != word else None
+                found = sym.lookup(word, Verbosity.CLOSEST, max_edit_distance=MAX_EDIT if len(word) >= 9 else 1)
+                if found:
+                    pairs = _bigrams()
+                    best = max(found[:5], key=lambda s: (pairs.get(f"{before.lower()} {s.term}", 0), s.count)) \
+                        if before else found[0]
+                    fixed = best.term if best.term != word else None
                 if fixed and self._derivation(word, fixed):
                     fixed = None
-            self._cache[word] = fixed
-        return self._cache[word]
+                if fixed is None and len(word) >= 2 * MIN_LENGTH:
+                    fixed = self._split(word)
+            self._cache[(word, before)] = fixed
+        return self._cache[(word, before)]
 
-    def correct(self, question: str) -> tuple[str, list[tuple[str, str]]]:
-        """The question with its typos corrected, and the (typo, correction) pairs."""
+    def _split(self, word: str) -> str | None:
+        """Words typed together ("patentgrants" → "patent grants"), when every part is a
+        known word of four letters or more."""
+        seg = _symspell().word_segmentation(word, max_edit_distance=0)
+        parts = seg.corrected_string.split()
+        if len(parts) >= 2 and seg.distance_sum == len(parts) - 1 and all(
+                len(p) >= MIN_LENGTH and self._is_known(p) for p in parts):
+            return " ".join(parts)
+        return None
+
+    def correct(self, question: str, keep: set[str] = frozenset()) -> tuple[str, list[tuple[str, str]]]:
+        """The question with its typos corrected, and the (typo, correction) pairs;
+        ``keep``: lower-case words never to touch (names the corpus spells otherwise)."""
         fixes: list[tuple[str, str]] = []
 
         def sub(m: re.Match[str]) -> str:
-            fixed = self.fix(m.group(0))
+            if m.group(0).lower() in keep:
+                return m.group(0)
+            before = _WORD.findall(question[: m.start()])
+            fixed = self.fix(m.group(0), before[-1] if before else "")
             if fixed is None:
                 return m.group(0)
             fixes.append((m.group(0), fixed))

@@ -1,0 +1,195 @@
+"""The corpus's words by their sound (pypinyin): Chinese typos that sound like a word of the
+reports ("高企代" → 高企贷, "5G鸡站" → 5G基站) and Chinese names spelled in Latin letters in
+English questions ("kechuang zhu li dai" → 科创助力贷, "linjiang" → 临江).
+
+    >>> p = Pinyin(["高企贷", "科创助力贷", "临江", "基站", "科技支行"], "高企贷 科创助力贷 临江 5G基站 科技支行")
+    >>> p.correct_zh("2023年高企代支持了多少家企业？")
+    ('2023年高企贷支持了多少家企业？', [('高企代', '高企贷')])
+    >>> p.romanized("numbr of compnaies that got kechuang zhu li dai credit in linjiang")
+    {'科创助力贷': 'kechuang zhu li dai', '临江': 'linjiang'}
+
+Only words of the corpus are ever produced; a question's word that the corpus or jieba's
+dictionary has is never changed (it is a word, not a typo).
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+
+from qa.errors import QAError
+
+RARE_CHAR = 10_000  # jieba counts: a single character rarer than this may be a typo (代: 6,666; 是: 796,991)
+MIN_KEY = 5  # letters: shorter romanizations ("li", "dai") are too ambiguous
+MAX_WORDS = 5  # Latin words one name may take ("ke chuang zhu li dai")
+MAX_STREAM_CHARS = 2_000_000  # characters read by sound beyond the vocabulary (memory, start-up)
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
+_LATIN = re.compile(r"[A-Za-z]+")
+
+
+@lru_cache(maxsize=4096)
+def key(word: str) -> str:
+    """Toneless pinyin without spaces: 科创助力贷 → 'kechuangzhulidai'."""
+    try:
+        from pypinyin import lazy_pinyin
+    except ModuleNotFoundError as exc:  # pragma: no cover - a declared dependency
+        raise QAError("matching by sound needs pypinyin: pip install pypinyin") from exc
+    return "".join(lazy_pinyin(word)).lower().replace("ü", "v")
+
+
+@lru_cache(maxsize=1)
+def _jieba_words() -> frozenset[str]:
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)  # its start-up chatter is not the user's business
+    jieba.initialize()
+    return frozenset(w for w, f in jieba.dt.FREQ.items() if f > 0)
+
+
+class Pinyin:
+    """``words``: the corpus's vocabulary (2+ Chinese characters); ``text``: its text."""
+
+    def __init__(self, words: Iterable[str], text: str) -> None:
+        self.text = text
+        self.by_key: dict[str, list[str]] = defaultdict(list)
+        for w in sorted(set(words), key=lambda w: (-text.count(w), w)):  # most frequent first
+            if len(w) >= 2 and _CJK_RUN.fullmatch(w):
+                self.by_key[key(w)].append(w)
+        self._stream: tuple[str, list[tuple[str, ...]], dict[str, list[int]]] | None = None
+
+    def _sounds(self) -> tuple[str, list[tuple[str, ...]], dict[str, list[int]]]:
+        """The corpus's characters ("#" between runs), every reading of each (polyphones:
+        行 is xing or hang), and where each reading occurs."""
+        if self._stream is None:
+            from pypinyin import Style, pinyin
+
+            chars: list[str] = []
+            readings: list[tuple[str, ...]] = []
+            for m in _CJK_RUN.finditer(self.text[:MAX_STREAM_CHARS]):
+                for ch, rs in zip(m.group(0), pinyin(m.group(0), style=Style.NORMAL, heteronym=True)):
+                    chars.append(ch)
+                    readings.append(tuple(dict.fromkeys(r.lower().replace("ü", "v") for r in rs)))
+                chars.append("#")
+                readings.append(())
+            where: dict[str, list[int]] = defaultdict(list)
+            for i, rs in enumerate(readings):
+                for r in rs:
+                    where[r].append(i)
+            self._stream = ("".join(chars), readings, dict(where))
+        return self._stream
+
+    def _spoken(self, letters: str, n_chars: int | None = None) -> str | None:
+        """The most frequent run of corpus characters that can be read exactly as ``letters``."""
+        chars, readings, where = self._sounds()
+        seen: dict[str, int] = {}
+
+        def walk(i: int, j: int, start: int) -> None:
+            if j == len(letters):
+                word = chars[start:i]
+                if n_chars is None or len(word) == n_chars:
+                    seen[word] = seen.get(word, 0) + 1
+                return
+            if i >= len(readings) or (n_chars is not None and i - start >= n_chars):
+                return
+            for r in readings[i]:
+                if letters.startswith(r, j):
+                    walk(i + 1, j + len(r), start)
+
+        starts = {i for k in range(1, min(6, len(letters)) + 1) for i in where.get(letters[:k], ())}
+        for i in sorted(starts):
+            walk(i, 0, i)
+        return max(seen, key=lambda w: (seen[w], -len(w))) if seen else None
+
+    def _sounds_like(self, window: str) -> str | None:
+        if window in self.text or window in _jieba_words():
+            return None  # a word: not a typo
+        for w in self.by_key.get(key(window), ()):
+            if len(w) == len(window) and w != window:
+                return w
+        # three characters or more: any run of the text that sounds the same
+        return self._spoken(key(window), len(window)) if len(window) >= 3 else None
+
+    def correct_zh(self, question: str, cut: Callable[[str], Iterable[str]] | None = None
+                   ) -> tuple[str, list[tuple[str, str]]]:
+        """The question with each run of whole words that no text has, holding a word that
+        looks mistyped (one jieba does not know, or a rare single character: 高企|代, 鸡站),
+        and that sounds like a run of the corpus, replaced by that run (longest first).
+        ``cut``: the corpus's word segmenter (default: jieba's)."""
+        if cut is None:
+            import jieba
+
+            _jieba_words()  # initialised quietly
+            cut = jieba.cut
+        tokens = list(cut(question))
+        fixes: list[tuple[str, str]] = []
+        out, i = question, 0
+        while i < len(tokens):
+            for n in range(min(4, len(tokens) - i), 0, -1):
+                group = tokens[i:i + n]
+                window = "".join(group)
+                if not (2 <= len(window) <= 8 and _CJK_RUN.fullmatch(window)
+                        and any(_suspect(t) and (len(t) == 1 or t not in self.text) for t in group)):
+                    continue
+                fixed = self._sounds_like(window)
+                if fixed:
+                    fixes.append((window, fixed))
+                    out = out.replace(window, fixed, 1)
+                    i += n - 1
+                    break
+            i += 1
+        return out, fixes
+
+    def romanized(self, question: str) -> dict[str, str]:
+        """Corpus words spelled in Latin letters in the question → the letters that spell them."""
+        words = [(m.group(0), m.start(), m.end()) for m in _LATIN.finditer(question)]
+        found: dict[str, str] = {}
+        i = 0
+        while i < len(words):
+            for n in range(min(MAX_WORDS, len(words) - i), 0, -1):
+                span = words[i:i + n]
+                if question[span[0][1]:span[-1][2]].count(" ") != n - 1 and n > 1:
+                    continue  # the words must follow each other: "zhu li dai", not "zhu, li"
+                letters = "".join(w for w, _, _ in span).lower()
+                if len(letters) < MIN_KEY or (n == 1 and _is_english(letters)):
+                    continue  # "changes", "dining": English words that happen to spell pinyin
+                zh = self.by_key[letters][0] if letters in self.by_key else self._spoken(letters)
+                if zh is None or len(zh) < 2:
+                    continue
+                found.setdefault(zh, question[span[0][1]:span[-1][2]])
+                i += n - 1
+                break
+            i += 1
+        return found
+
+
+def _suspect(token: str) -> bool:
+    """A token that may be a typo: a "word" jieba does not know (鸡站, 专立) or a rare single
+    character (代 for 贷, 卷 for 券), never a common one (是, 了, 的)."""
+    if not _CJK_RUN.fullmatch(token) and not (len(token) == 1 and "\u4e00" <= token <= "\u9fff"):
+        return False
+    freq = _jieba_freq()
+    if len(token) == 1:
+        return freq.get(token, 0) < RARE_CHAR
+    return freq.get(token, 0) == 0
+
+
+@lru_cache(maxsize=1)
+def _jieba_freq() -> dict[str, int]:
+    _jieba_words()
+    import jieba
+
+    return jieba.dt.FREQ
+
+
+@lru_cache(maxsize=1)
+def _english() -> frozenset[str]:
+    from qa.spelling import _symspell
+
+    return frozenset(_symspell().words)
+
+
+def _is_english(word: str) -> bool:
+    return word in _english()

@@ -1,0 +1,81 @@
+"""Messy questions (issue 10): Chinese typos read by sound, names spelled in pinyin, English
+words typed together or mistyped next to a question word — each said in the answer."""
+import pytest
+
+from qa.answer import Answerer
+from qa.index import load_index
+from qa.pinyin import Pinyin
+from qa.retrieve import Retriever
+from qa.spelling import Speller
+
+TEXT = "“高企贷”共为9729家高企提供信贷支持。科创助力贷授信企业411家。累计已设立科技支行7家。年末建成5G基站2.35万个。临江市旅客运输量是多少"
+WORDS = ["高企贷", "科创助力贷", "科技支行", "基站", "临江", "旅客", "运输量"]
+
+
+@pytest.fixture(scope="module")
+def pinyin():
+    return Pinyin(WORDS, TEXT)
+
+
+@pytest.mark.parametrize("question, fixed, pair", [
+    ("2023年高企代支持了多少家企业？", "2023年高企贷支持了多少家企业？", ("高企代", "高企贷")),
+    ("5G鸡站一共建了多少个", "5G基站一共建了多少个", ("鸡站", "基站")),
+])
+def test_chinese_typos_are_read_by_sound(pinyin, question, fixed, pair):
+    assert pinyin.correct_zh(question) == (fixed, [pair])
+
+
+@pytest.mark.parametrize("question", [
+    "2022年全市旅客运输量是多少？",  # 量是 sounds like 粮食: whole words are never re-read
+    "科创板上市企业的总市值是多少？",
+    "高企贷支持了多少家企业？",
+])
+def test_words_are_never_corrected(pinyin, question):
+    assert pinyin.correct_zh(question) == (question, [])
+
+
+def test_names_in_pinyin_become_corpus_words(pinyin):
+    found = pinyin.romanized("how many firms got kechuang zhu li dai credit, and how many keji zhihang in Linjiang?")
+    # 行 is read hang in 支行 and xing in 银行: every reading counts
+    assert found == {"科创助力贷": "kechuang zhu li dai", "科技支行": "keji zhihang", "临江": "Linjiang"}
+
+
+def test_english_words_are_not_pinyin(pinyin):
+    assert pinyin.romanized("how did the changes in lending go") == {}
+
+
+def test_the_word_before_breaks_ties():
+    assert Speller().correct("how mnay patnet applicatons")[0] == "how many patent applications"
+
+
+def test_words_typed_together_are_split():
+    assert Speller().correct("invension patentgrants in 2023") == (
+        "invention patent grants in 2023", [("invension", "invention"), ("patentgrants", "patent grants")])
+
+
+def test_kept_words_are_not_corrected():
+    assert Speller().correct("kechuang zhu li dai loans", keep={"kechuang"})[1] == []
+
+
+@pytest.fixture(scope="module")
+def answerer(real_index):
+    return Answerer(Retriever(load_index(real_index)))
+
+
+def test_a_chinese_typo_is_answered_and_said(answerer):
+    a = answerer.ask("2023年高企代支持了多少家企业？")
+    assert a.figures[0]["value"] == 9729
+    assert "“高企代”按“高企贷”理解" in a.answer
+
+
+def test_a_pinyin_name_is_answered_in_english(answerer):
+    a = answerer.ask("numbr of compnaies that got kechuang zhu li dai credit in 2023")
+    assert a.figures[0]["value"] == 411
+    assert "(Read “numbr” as “number”" in a.answer and "kechuang" not in a.answer.split("(Read")[1]
+
+
+def test_traditional_question_gets_a_traditional_answer(answerer):
+    a = answerer.ask("2023年高企貸支持了多少家企業？")
+    assert a.question == "2023年高企貸支持了多少家企業？"
+    assert a.figures[0]["value"] == 9729
+    assert "“高企贷”共为" in a.answer  # the quote stays as the report writes it
