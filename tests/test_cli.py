@@ -27,12 +27,22 @@ def test_search_text(capsys, fake_index):
     assert code == 0 and out.startswith("[1] 2021 sh-st-2021")
 
 
+def test_a_plain_text_file_of_questions_is_a_batch(capsys, fake_index, tmp_path):
+    batch = tmp_path / "questions.txt"
+    batch.write_text("高企贷\n\nPCT patent applications\n", encoding="utf-8")
+    code, out, _ = run(capsys, "search", "--json", "--batch", batch, "-k", 2, "--index", fake_index)
+    lines = [json.loads(x) for x in out.splitlines()]
+    assert code == 0
+    assert [(x["id"], x["question"]) for x in lines] == [(1, "高企贷"), (3, "PCT patent applications")]
+    assert all(len(x["hits"]) == 2 for x in lines)
+
+
 def test_batch_keeps_order_and_reports_bad_lines(capsys, fake_index, tmp_path):
     batch = tmp_path / "b.jsonl"
     batch.write_bytes(
         '{"id": "a", "question": "高企贷"}\n'
         '{"id": "b", "question": ""}\n'
-        'not json\n'
+        '{not json\n'
         '\n'
         '{"id": "c"}\n'.encode("utf-8")
         + b'{"id": "d", "question": "\xb8\xdf\xc6\xf3\xb4\xfb"}\n'

@@ -54,7 +54,9 @@ def read_batch(path: str) -> Iterator[tuple[int, object, str | None, str | None]
 
 
 def _batch_lines(f) -> Iterator[tuple[int, object, str | None, str | None]]:
-    """The lines of an open binary JSONL stream, each a question or an error."""
+    """The lines of an open binary stream, each a question or an error: JSONL
+    ``{"id", "question"}`` lines, or plain lines of text (the line is the question, its
+    number the id)."""
     for n, raw in enumerate(f, start=1):
         if not raw.strip():
             continue
@@ -66,14 +68,18 @@ def _batch_lines(f) -> Iterator[tuple[int, object, str | None, str | None]]:
         if len(line) > MAX_BATCH_LINE_CHARS:
             yield n, None, None, f"line {n} is over {MAX_BATCH_LINE_CHARS} characters"
             continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield n, None, None, f"line {n} is not valid JSON ({exc.msg})"
-            continue
-        except RecursionError:
-            yield n, None, None, f"line {n} is nested too deeply; send one flat {{\"id\", \"question\"}} object"
-            continue
+        if not line.lstrip().startswith(("{", "[", '"')):
+            # a plain text file of questions, one per line: the line is the question
+            obj = {"id": n, "question": line.strip()}
+        else:
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield n, None, None, f"line {n} is not valid JSON ({exc.msg})"
+                continue
+            except RecursionError:
+                yield n, None, None, f"line {n} is nested too deeply; send one flat {{\"id\", \"question\"}} object"
+                continue
         if not isinstance(obj, dict):
             yield n, None, None, f"line {n} must be a JSON object with \"id\" and \"question\""
             continue
