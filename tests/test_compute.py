@@ -129,6 +129,12 @@ def test_average_per_unit_cites_both_operands(answerer):
     assert "1808.54万元/户" in d["answer"] and "计算值" in d["answer"]
 
 
+def test_the_counted_noun_stays_with_the_count(answerer):
+    # "平均每家企业": the count is of enterprises (3983家), not of the 8 partner banks beside them
+    _, lead = _computed(answerer.ask("2021年高企贷平均每家企业贷了多少"))
+    assert lead["text"] == "3820.31万元/家"
+
+
 def test_sum_of_three_products(answerer):
     d, lead = _computed(answerer.ask("小巨人信用贷、科技履约贷、科创助力贷三者授信企业加起来有多少家？"))
     assert lead["text"] == "1012家"
@@ -185,6 +191,7 @@ BULLETIN = """一、社会保障
 年末全市共有养老机构386家，床位6.8万张，每千名老年人拥有养老床位32.5张。
 全年资助各级各类学生42.6万人次，资助金额12.85亿元。
 全年完成农村适龄妇女宫颈癌筛查86.5万人、乳腺癌筛查82.3万人。
+其中，男性人均预期寿命76.58岁，女性人均预期寿命81.86岁。
 """
 
 
@@ -203,10 +210,11 @@ def bulletin(tmp_path_factory):
 
 
 @pytest.mark.parametrize("question, text", [
-    ("养老机构平均每家有多少张床位？", "176.17张/家"),
+    ("养老机构平均每家有多少张床位？", "176.17张/家"),  # not the rate "每千名老年人32.5张"
     ("学生资助平均每人次多少钱？", "3016.43元/人次"),
+    ("女的比男的预期寿命长几岁", "5.28岁"),  # both sides in one sentence, each its own figure
 ])
-def test_averages_on_another_report(bulletin, question, text):
+def test_computed_on_another_report(bulletin, question, text):
     d, lead = _computed(bulletin.ask(question))
     assert lead["text"] == text
     assert d["citations"] and all(c["doc_id"] == "city-2022" for c in d["citations"])

@@ -18,7 +18,7 @@ from qa.arith import Operand, Result, UnitMismatch, compute, render_en
 from qa.compute import OperandAsk, Plan, kin, rate_words
 from qa.figures import Figure
 from qa.passages import strip_markup
-from qa.question import Query, analyze
+from qa.question import ZH_COUNTED_NOUN, ZH_NOUN_UNITS, Query, analyze
 from qa.reader import asked_measure_word
 from qa.units import normalize_unit
 from qa.units import render_en as figure_en
@@ -80,8 +80,15 @@ def _is_rate(passage, f: Figure, lang: str) -> bool:
     return bool(rate.search(clause))
 
 
+def _noun_unit(question: str) -> str:
+    """The measure word of the noun a Chinese question counts ("多少学生" → 人)."""
+    m = re.search(ZH_COUNTED_NOUN, question)
+    return ZH_NOUN_UNITS[m.group(1)] if m else ""
+
+
 def find_operand(ans: "Answerer", parent: Query, ask: OperandAsk, k: int,
-                 like: Figure | None = None, no_rates: bool = False) -> dict[int, Found]:
+                 like: Figure | None = None, no_rates: bool = False,
+                 exclude: tuple[Figure, ...] = ()) -> dict[int, Found]:
     """The operand's figure for each report year that gives it (the rules' reading first,
     the learned reader's where the rules hold none of the kind asked)."""
     index = ans.retriever.index
@@ -91,18 +98,23 @@ def find_operand(ans: "Answerer", parent: Query, ask: OperandAsk, k: int,
         sub.years = list(parent.years)
     # the figure kinds the operand's role allows; those the sub-question asks for, if any
     # ("lending" asks for money, not the count of firms beside it)
+    asked_kinds = list(sub.kinds)
     sub.kinds = [x for x in sub.kinds if x in ask.kinds] or list(ask.kinds)
+    if not ask.unit and sub.lang == "zh" and (unit := asked_measure_word(ask.question) or (
+            "money" not in asked_kinds and _noun_unit(ask.question))):
+        # "养老机构有多少张床位": counted in 张, not 家; "多少学生": in 人
+        ask = replace(ask, unit=unit)
     if ask.unit:
         sub.unit_hints = [ask.unit]
+        if "count" in ask.kinds:
+            sub.kinds = ["count"] + [x for x in sub.kinds if x != "count"]
     search = ans._searcher(sub, k)
     blocks, _ = ans._blocks(sub, k, ask.year, search)
-    if not ask.unit and sub.lang == "zh" and (unit := asked_measure_word(ask.question)):
-        ask = replace(ask, unit=unit)  # "养老机构有多少张床位": counted in 张, not 家
     out: dict[int, Found] = {}
     for b in blocks:
         if b.confidence < ans.min_confidence or b.year in out:
             continue
-        fig = next((f for f in b.figures if _fits(f, ask, like)
+        fig = next((f for f in b.figures if _fits(f, ask, like) and f not in exclude
                     and not (no_rates and _is_rate(b.hit.passage, f, sub.lang))), None)
         if fig is not None:
             out[b.year] = Found(fig, b, ask)
@@ -112,7 +124,8 @@ def find_operand(ans: "Answerer", parent: Query, ask: OperandAsk, k: int,
             if pick.prob < threshold:
                 break
             found = _from_pick(pick, ask, like)
-            if found is not None and no_rates and _is_rate(pick.hit.passage, found.figure, sub.lang):
+            if found is not None and (found.figure in exclude or (
+                    no_rates and _is_rate(pick.hit.passage, found.figure, sub.lang))):
                 continue
             if found is not None and found.block.year not in out:
                 out[found.block.year] = found
@@ -136,6 +149,21 @@ def _find_all(ans: "Answerer", q: Query, plan: Plan, k: int) -> list[dict[int, F
                                 no_rates=plan.op in ("average", "sum", "share"))
         if like is None and found[i]:
             like = next(iter(found[i].values())).figure
+    # two operands read as the same figure ("女的…" and "男的预期寿命" both 76.58岁): the
+    # surer reading keeps it, the other is read again without it
+    for i in order:
+        for j in order:
+            if i >= j or plan.over_years:  # one metric in two years: each year's own figure
+                continue
+            for y in set(found[i]) & set(found[j]):
+                a, b = found[i][y], found[j][y]
+                if _same(a, b):
+                    loser = j if a.block.confidence >= b.block.confidence else i
+                    keep = found[i + j - loser][y].figure
+                    again = find_operand(ans, q, plan.operands[loser], k, None if plan.op == "average" else like,
+                                         no_rates=plan.op in ("average", "sum", "share"), exclude=(keep,))
+                    if y in again:
+                        found[loser][y] = again[y]
     return [found[i] for i in range(len(plan.operands))]
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
+from qa.question import ZH_NOUN_UNITS
 from qa.reader import asked_measure_word
 
 # what an operand of each role may be (the rules' figure kinds)
@@ -133,9 +134,9 @@ def _borrow_zh(a: str, b: str) -> str:
     >>> _borrow_zh("2023年科技型企业贷款余额", "科技型中小企业")
     '科技型中小企业贷款余额'
     """
-    for n in range(min(len(b), 6), 1, -1):
+    for n in range(min(len(b), 6), 0, -1):
         i = a.find(b[-n:])
-        if i >= 0:
+        if i >= 0 and (n >= 2 or b[-1] == "的"):  # one shared character only if it is 的
             rest = a[i + n:]
             return b + rest if rest and rest not in b else b
     return b
@@ -211,13 +212,12 @@ def plan(question: str, lang: str, years: list[int], known_years: list[int]) -> 
     """What to compute for ``question``, or None when it asks for a figure as stated.
     ``years``: the report years the question names (relative ones resolved)."""
     for op in ("cagr", "average", "share", "ratio", "growth", "difference", "sum"):
-        m = _first(lang, op, question)
-        if m is None:
-            continue
-        found = _plan_op(op, m, question, lang, years, known_years)
-        if found is not None:
-            found.stated = _stated(lang)
-            return found
+        for pattern in _rows(lang, op):
+            m = pattern.search(question)
+            found = _plan_op(op, m, question, lang, years, known_years) if m else None
+            if found is not None:
+                found.stated = _stated(lang)
+                return found
     return None
 
 
@@ -242,8 +242,17 @@ def _plan_average(m: re.Match[str], q: str, lang: str, years: list[int]) -> Plan
     stem = _cut(q, m)
     if lang == "zh":
         unit = {"企业": "家", "公司": "家", "机构": "家", "项目": "个"}.get(per, per)
+        # the units are counted by what comes before the cue ("南湖小学|平均一所学校多少学生":
+        # how many 所 of 南湖小学); the stem without the cue asks for the total
+        before = q[: m.start()].strip()
+        count_stem = before if len(before) >= 2 else stem
+        count_ask = _ask_zh(count_stem, unit)
+        # "平均每家企业": what is counted, when the cue names it, is asked for too
+        noun = next((n for n in ZH_NOUN_UNITS if q[m.end():].startswith(n)), "")
+        if noun:
+            count_ask = count_ask.rstrip("？") + noun + "？"
         return Plan("average", m.group(0), [OperandAsk(_ask_zh(stem), "total", year),
-                                            OperandAsk(_ask_zh(stem, unit), "count", year, unit)])
+                                            OperandAsk(count_ask, "count", year, unit)])
     if not per:
         # "the average loan per firm" is matched by its "per" row; a bare "average" needs one
         m2 = _first_per(q)
@@ -269,8 +278,8 @@ def _first_per(q: str) -> re.Match[str] | None:
 def _plan_share(m: re.Match[str], q: str, lang: str, years: list[int]) -> Plan | None:
     groups = m.groupdict()
     part, whole = (groups.get("part") or "").strip(), (groups.get("whole") or "").strip()
-    if not part or not whole:
-        return None
+    if not part or not whole or re.fullmatch(r"(?:百分之|多少|几|多大|比例|比重)+", whole):
+        return None  # "占百分之多少": what follows 占 is the question, not the whole
     year = years[0] if len(years) == 1 else None
     if lang == "zh":
         lead = re.match(r"^(\d{4}年(?:的)?)", part)
@@ -301,7 +310,7 @@ def _plan_sum(m: re.Match[str], q: str, lang: str, years: list[int], known: list
     stem = _cut(q, m)
     year = years[0] if len(years) == 1 else None
     if lang == "zh":
-        found = _zh_list(stem)
+        found = _zh_list(stem, commas=False)  # "问一下哈，2021年…一共": a comma ends a clause
         if found:
             head, items, tail = found
             return Plan("sum", m.group(0), [OperandAsk(_ask_zh(head + item + tail), "item", year, label=item)
@@ -374,7 +383,9 @@ def _plan_two(op: str, m: re.Match[str], q: str, lang: str, years: list[int], kn
         if groups.get("b"):  # "A是B的几倍"
             a, b = q[: m.start()].strip(), groups["b"].strip()
         elif (mm := re.search(r"(.+?)比(?!上年|去年|前一?年|上一年|同期|\d{2,4}年?)(.+?)(?:多|少|高|低|大|小|长|短)", q)):
-            a, b = mm.group(1), _borrow_zh(mm.group(1), mm.group(2))
+            a, b = mm.group(1), mm.group(2)
+            # each side borrows the metric the other names ("女的比男的预期寿命长几岁")
+            a, b = (_borrow_zh(b, a), b) if len(b) > len(a) else (a, _borrow_zh(a, b))
         elif not re.search(r"比上年|同比|比去年|比\d{4}年", q):
             found = _zh_list(stem, commas=False)
             if found and len(found[1]) == 2:
