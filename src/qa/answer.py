@@ -748,8 +748,8 @@ class Answerer:
         plan = compute_plan(q.text, q.lang, q.years or ([year] if year else []), index.years) if self.config.compute else None
         if plan is None:
             return self._answer(q, question, year, k, t0)
-        # a value the report may state itself ("户均", "占比") is taken as stated
-        direct = self._answer(q, question, year, k, t0) if plan.op in ("average", "share") else None
+        # a value the report may state itself ("户均", "占比", "为木星的8.65倍") is taken as stated
+        direct = self._answer(q, question, year, k, t0) if plan.op in ("average", "share", "ratio") and not plan.over_years else None
         if direct is not None and stated_directly(plan, direct):
             return direct
         answer = answer_computed(self, q, plan, k)

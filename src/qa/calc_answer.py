@@ -324,17 +324,23 @@ def _line(q: Query, plan: Plan, r: Result, d: dict, row: list[Found], ns: list[i
 
 
 def stated_directly(plan: Plan, answer: "Answer") -> bool:
-    """Whether a plain answer gives the value as the report states it ("户均", "占比"):
-    a word of that kind right before its lead figure."""
-    if plan.stated is None or not answer.answerable or not answer.figure_objs or not answer.citations:
+    """Whether a plain answer gives the value as the report states it: a word of that kind
+    right before its lead figure ("户均", "占比"), or a ratio the report writes in 倍
+    ("质量为木星的8.65倍")."""
+    if not answer.answerable or not answer.figures or not answer.citations:
         return False
-    f = answer.figure_objs[0]
-    c = next((c for c in answer.citations if c.passage_id == f.passage_id), None)
-    if c is None:
+    f = answer.figures[0]
+    if f.get("computed") or f.get("start") is None:
         return False
-    window = strip_markup(c.text[max(0, f.start - 14 - _offset(c)): f.start - _offset(c)])
+    if plan.op == "ratio":
+        return str(f.get("unit") or "").endswith("倍")
+    if plan.stated is None:
+        return False
+    c = next((c for c in answer.citations if c.n == f.get("citation")), answer.citations[0])
+    start = f["start"] - _offset(c)
+    window = strip_markup(c.text[max(0, start - 14): max(0, start)])
     wants = {"share": "percent", "growth": "growth", "cagr": "growth"}.get(plan.op)
-    if wants and f.kind not in (wants, "percent"):
+    if wants and f.get("kind") not in (wants, "percent"):
         return False
     return bool(plan.stated.search(window))
 

@@ -103,14 +103,18 @@ class Pinyin:
             walk(i, 0, i)
         return max(seen, key=lambda w: (seen[w], -len(w))) if seen else None
 
-    def _sounds_like(self, window: str) -> str | None:
+    def _sounds_like(self, window: str, whole_token: bool = False) -> str | None:
+        """The corpus word ``window`` was meant as: a word of the vocabulary that sounds the
+        same and differs in one character only (高企代 → 高企贷). Two characters only when
+        they are one unknown token (鸡站 → 基站), not two words (晏|是 is no 岩石)."""
         if window in self.text or window in _jieba_words():
             return None  # a word: not a typo
+        if len(window) < 3 and not whole_token:
+            return None
         for w in self.by_key.get(key(window), ()):
-            if len(w) == len(window) and w != window:
+            if len(w) == len(window) and sum(a != b for a, b in zip(w, window)) == 1:
                 return w
-        # three characters or more: any run of the text that sounds the same
-        return self._spoken(key(window), len(window)) if len(window) >= 3 else None
+        return None
 
     def correct_zh(self, question: str, cut: Callable[[str], Iterable[str]] | None = None
                    ) -> tuple[str, list[tuple[str, str]]]:
@@ -133,7 +137,7 @@ class Pinyin:
                 if not (2 <= len(window) <= 8 and _CJK_RUN.fullmatch(window)
                         and any(_suspect(t) and (len(t) == 1 or t not in self.text) for t in group)):
                     continue
-                fixed = self._sounds_like(window)
+                fixed = self._sounds_like(window, whole_token=n == 1)
                 if fixed:
                     fixes.append((window, fixed))
                     out = out.replace(window, fixed, 1)
