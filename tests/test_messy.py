@@ -79,3 +79,45 @@ def test_traditional_question_gets_a_traditional_answer(answerer):
     assert a.question == "2023年高企貸支持了多少家企業？"
     assert a.figures[0]["value"] == 9729
     assert "“高企贷”共为" in a.answer  # the quote stays as the report writes it
+
+
+# --- several things asked at once ---------------------------------------------------------------
+
+from qa.several import split  # noqa: E402
+
+
+@pytest.mark.parametrize("question, lang, parts", [
+    ("小巨人信用贷和科技履约贷分别授信了多少家企业？", "zh",
+     ["小巨人信用贷授信了多少家企业？", "科技履约贷授信了多少家企业？"]),
+    ("2023 patents: total granted, invention granted and PCT filed?", "en",
+     ["2023 patents: total granted?", "2023 patents: invention granted?", "2023 patents: PCT filed?"]),
+])
+def test_several_things_are_split(question, lang, parts):
+    assert split(question, lang) == parts
+
+
+@pytest.mark.parametrize("question, lang", [
+    ("高企贷2021年和2023年分别支持了多少家企业？", "zh"),  # the years of one thing
+    ("两份报告中，生物医药责任保险出具保单的企业（及机构）数量和承保金额分别为多少？", "zh"),  # measures of one thing
+    ("How many firms got loans, and what was the total amount?", "en"),
+])
+def test_one_thing_is_not_split(question, lang):
+    assert split(question, lang) == []
+
+
+def test_each_thing_is_answered_and_cited(answerer):
+    a = answerer.ask("小巨人信用贷和科技履约贷分别授信了多少家企业？")
+    assert [f["value"] for f in a.figures[:2]] == [233, 368]
+    assert [c.n for c in a.citations] == [1, 2] and "[2]" in a.answer
+
+
+def test_a_thing_not_found_is_named(answerer):
+    from qa.answer import Answer, merge_answers
+    from qa.question import analyze
+
+    q = analyze("小巨人信用贷和科技支行分别授信了多少家企业？", [2021, 2023])
+    found = answerer.ask("科技履约贷授信了多少家企业？")
+    none = Answer("小巨人信用贷授信了多少家企业？", "zh", False, "抱歉……")
+    a = merge_answers(q, [("小巨人信用贷授信了多少家企业？", none), ("科技履约贷授信了多少家企业？", found)], 0.0, None)
+    assert a.answerable and a.figures[0]["value"] == 368
+    assert "没有找到：小巨人信用贷授信了多少家企业？" in a.answer

@@ -24,6 +24,7 @@ from qa.arith import verify
 from qa.bridge import STOP_EN, Bridge
 from qa.calc_answer import answer_computed, stated_directly
 from qa.compute import plan as compute_plan
+from qa.several import split as split_several
 from qa.config import RULES as W
 from qa.config import AnswerConfig
 from qa.cues import cue
@@ -741,10 +742,14 @@ class Answerer:
             answer.answer = _in_traditional(answer.answer)
         return answer
 
-    def _ask(self, question: str, year: int | None, k: int, t0: float) -> Answer:
+    def _ask(self, question: str, year: int | None, k: int, t0: float, whole: bool = True) -> Answer:
         index = self.retriever.index
         q = analyze(question, index.years, self.glossary, year,
                     userdict=self.retriever.userdict, bridge=self.bridge)
+        parts = split_several(question, q.lang) if whole else []
+        if len(parts) >= 2:
+            # several things asked at once: each answered on its own, the missing ones named
+            return merge_answers(q, [(p, self._ask(p, year, k, t0, whole=False)) for p in parts], t0, self.glossary)
         plan = compute_plan(q.text, q.lang, q.years or ([year] if year else []), index.years) if self.config.compute else None
         if plan is None:
             return self._answer(q, question, year, k, t0)
@@ -1192,6 +1197,54 @@ def ground(answer: Answer, glossary: Glossary | None = None) -> Answer:
     answer.answer = quotes
     answer.figures, answer.figure_objs, answer.computed = [], [], []
     return answer
+
+
+def _shift(text: str, by: int) -> str:
+    return re.sub(r"\[(\d+)\]", lambda m: f"[{int(m.group(1)) + by}]", text)
+
+
+def merge_answers(q: Query, parts: list[tuple[str, Answer]], t0: float, glossary: Glossary | None) -> Answer:
+    """One answer from the answers to each thing asked: citations renumbered, each part's
+    leading figure first (then the others), and the things not found named."""
+    found = [(p, a) for p, a in parts if a.answerable]
+    missing = [p for p, a in parts if not a.answerable]
+    if not found:
+        return parts[0][1]
+    texts, citations, lead, rest, objs, computed, passages, noted = [], [], [], [], [], [], [], []
+    for _, a in found:
+        by = len(citations)
+        for c in a.citations:
+            citations.append(Citation(c.n + by, c.doc_id, c.title, c.year, c.section, c.passage_id,
+                                      c.text, c.quote, c.start, c.end))
+        texts.append(_shift(a.answer, by))
+        figs = [dict(f, citation=(f["citation"] + by if isinstance(f.get("citation"), int) else f.get("citation")),
+                     **({"operands": [n + by for n in f["operands"]]} if f.get("operands") else {}))
+                for f in a.figures]
+        lead += figs[:1]
+        rest += figs[1:]
+        objs += a.figure_objs
+        for c in a.computed:
+            c = dict(c)
+            if c.get("operands"):
+                c["operands"] = [n + by for n in c["operands"]]
+            if c.get("operand_values"):
+                c["operand_values"] = [dict(v, citation=v["citation"] + by) for v in c["operand_values"]]
+            if c.get("inputs"):
+                c["inputs"] = [n + by for n in c["inputs"]]
+            computed.append(c)
+        passages += [h for h in a.passages if h not in passages]
+        noted += list(a.noted_years)
+    text = "\n".join(texts)
+    if missing:
+        text += ("\n（报告中没有找到：" + "；".join(missing) + "）" if q.lang == "zh"
+                 else "\n(Not found in the reports: " + "; ".join(missing) + ")")
+    answer = Answer(q.text, q.lang, True, text, lead + rest, citations, passages[:5], computed,
+                    figure_objs=objs)
+    answer.noted_years = noted
+    answer.allowed_renderings = [r for _, a in found for r in a.allowed_renderings]
+    answer.reader = {"chosen_by": "several", "parts": [a.reader for _, a in parts]}
+    answer.timings_ms = {"total": round((time.perf_counter() - t0) * 1000, 2)}
+    return ground(answer, glossary)
 
 
 _ANSWERER: dict[str, Answerer] = {}

@@ -162,7 +162,13 @@ def _items(lang: str, text: str) -> tuple[int, int, list[str]] | None:
         m = re.search(r"([\u4e00-\u9fffA-Za-z0-9“”\"（）()]{2,24}(?:(?:" + sep.pattern + r")[\u4e00-\u9fffA-Za-z0-9“”\"（）()]{2,24})+)", text)
         if not m:
             return None
-        items = [i for i in sep.split(m.group(1)) if i]
+        # separators inside brackets are not between items: "企业（及机构）数量"
+        masked = re.sub(r"[（(][^）)]*[）)]", lambda b: "\0" * len(b.group(0)), m.group(1))
+        items, at = [], 0
+        for s_m in sep.finditer(masked):
+            items.append(m.group(1)[at:s_m.start()])
+            at = s_m.end()
+        items = [i for i in items + [m.group(1)[at:]] if i]
         return (m.start(1), m.end(1), items) if len(items) >= 2 else None
     parts = sep.split(text)
     if len(parts) < 2:
