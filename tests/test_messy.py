@@ -8,8 +8,8 @@ from qa.pinyin import Pinyin
 from qa.retrieve import Retriever
 from qa.spelling import Speller
 
-TEXT = "“高企贷”共为9729家高企提供信贷支持。科创助力贷授信企业411家。累计已设立科技支行7家。年末建成5G基站2.35万个。临江市旅客运输量是多少"
-WORDS = ["高企贷", "科创助力贷", "科技支行", "基站", "临江", "旅客", "运输量"]
+TEXT = "孙权见到潘淑时发觉她很不一般。那年成立。发明专利授权量4.43万件。“高企贷”共为9729家高企提供信贷支持。科创助力贷授信企业411家。累计已设立科技支行7家。年末建成5G基站2.35万个。临江市旅客运输量是多少"
+WORDS = ["潘淑时", "那年成立", "发明专利授权量", "高企贷", "科创助力贷", "科技支行", "基站", "临江", "旅客", "运输量"]
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +19,7 @@ def pinyin():
 
 @pytest.mark.parametrize("question, fixed, pair", [
     ("2023年高企代支持了多少家企业？", "2023年高企贷支持了多少家企业？", ("高企代", "高企贷")),
-    ("5G鸡站一共建了多少个", "5G基站一共建了多少个", ("鸡站", "基站")),
+    ("发明专立授权量多少", "发明专利授权量多少", ("发明专立授权量", "发明专利授权量")),
 ])
 def test_chinese_typos_are_read_by_sound(pinyin, question, fixed, pair):
     assert pinyin.correct_zh(question) == (fixed, [pair])
@@ -29,6 +29,8 @@ def test_chinese_typos_are_read_by_sound(pinyin, question, fixed, pair):
     "2022年全市旅客运输量是多少？",  # 量是 sounds like 粮食: whole words are never re-read
     "科创板上市企业的总市值是多少？",
     "高企贷支持了多少家企业？",
+    "潘淑是哪里人？",  # 是 is no typo of 时, however 潘淑时 sounds
+    "公司哪年成立的？",  # an interrogative is typed on purpose
 ])
 def test_words_are_never_corrected(pinyin, question):
     assert pinyin.correct_zh(question) == (question, [])

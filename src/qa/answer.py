@@ -18,7 +18,7 @@ import re
 import time
 from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 
 from qa.arith import verify
 from qa.bridge import STOP_EN, Bridge
@@ -728,7 +728,8 @@ class Answerer:
             question, typos = self.speller.correct(question, keep=names)
         else:
             # "高企代" sounds like 高企贷
-            question, typos = self.pinyin.correct_zh(question, get_tokenizer(self.retriever.userdict).cut)
+            cut = partial(get_tokenizer(self.retriever.userdict).cut, HMM=False)
+            question, typos = self.pinyin.correct_zh(question, cut)
         if year is not None:
             self.retriever.resolve_year(question, year)  # raises UnknownYearError
         answer = self._ask(question, year, k, t0)

@@ -2,7 +2,7 @@
 reports ("高企代" → 高企贷, "5G鸡站" → 5G基站) and Chinese names spelled in Latin letters in
 English questions ("kechuang zhu li dai" → 科创助力贷, "linjiang" → 临江).
 
-    >>> p = Pinyin(["高企贷", "科创助力贷", "临江", "基站", "科技支行"], "高企贷 科创助力贷 临江 5G基站 科技支行")
+    >>> p = Pinyin(["高企贷", "科创助力贷", "临江", "5G基站", "科技支行"], "高企贷 科创助力贷 临江 5G基站 科技支行")
     >>> p.correct_zh("2023年高企代支持了多少家企业？")
     ('2023年高企贷支持了多少家企业？', [('高企代', '高企贷')])
     >>> p.romanized("numbr of compnaies that got kechuang zhu li dai credit in linjiang")
@@ -16,10 +16,12 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from qa.errors import QAError
 
+# interrogatives and question particles: what the asker typed on purpose (哪年, 啥, 谁)
+QUESTION_CHARS = re.compile(r"[哪啥谁几怎吗呢么]")
 RARE_CHAR = 10_000  # jieba counts: a single character rarer than this may be a typo (代: 6,666; 是: 796,991)
 MIN_KEY = 5  # letters: shorter romanizations ("li", "dai") are too ambiguous
 MAX_WORDS = 5  # Latin words one name may take ("ke chuang zhu li dai")
@@ -103,16 +105,18 @@ class Pinyin:
             walk(i, 0, i)
         return max(seen, key=lambda w: (seen[w], -len(w))) if seen else None
 
-    def _sounds_like(self, window: str, whole_token: bool = False) -> str | None:
-        """The corpus word ``window`` was meant as: a word of the vocabulary that sounds the
-        same and differs in one character only (高企代 → 高企贷). Two characters only when
-        they are one unknown token (鸡站 → 基站), not two words (晏|是 is no 岩石)."""
-        if window in self.text or window in _jieba_words():
-            return None  # a word: not a typo
-        if len(window) < 3 and not whole_token:
+    def _sounds_like(self, window: str, suspect: set[int]) -> str | None:
+        """The corpus word ``window`` was meant as: a word of the vocabulary of three
+        characters or more that sounds the same and differs in one character only, a
+        character of the token that looks mistyped (高企|代 → 高企贷; never 潘淑|是 → 潘淑时:
+        是 is no typo). Interrogatives are never read as something else (哪年 is no 那年)."""
+        if len(window) < 3 or window in self.text or window in _jieba_words():
+            return None
+        if QUESTION_CHARS.search(window):
             return None
         for w in self.by_key.get(key(window), ()):
-            if len(w) == len(window) and sum(a != b for a, b in zip(w, window)) == 1:
+            diff = [i for i, (a, b) in enumerate(zip(w, window)) if a != b]
+            if len(w) == len(window) and len(diff) == 1 and diff[0] in suspect:
                 return w
         return None
 
@@ -121,12 +125,13 @@ class Pinyin:
         """The question with each run of whole words that no text has, holding a word that
         looks mistyped (one jieba does not know, or a rare single character: 高企|代, 鸡站),
         and that sounds like a run of the corpus, replaced by that run (longest first).
-        ``cut``: the corpus's word segmenter (default: jieba's)."""
+        ``cut``: the corpus's word segmenter, without new-word guessing (jieba's HMM would
+        make "潘淑是" one unknown "word" and every character of it suspect)."""
         if cut is None:
             import jieba
 
             _jieba_words()  # initialised quietly
-            cut = jieba.cut
+            cut = partial(jieba.cut, HMM=False)
         tokens = list(cut(question))
         fixes: list[tuple[str, str]] = []
         out, i = question, 0
@@ -137,7 +142,12 @@ class Pinyin:
                 if not (2 <= len(window) <= 8 and _CJK_RUN.fullmatch(window)
                         and any(_suspect(t) and (len(t) == 1 or t not in self.text) for t in group)):
                     continue
-                fixed = self._sounds_like(window, whole_token=n == 1)
+                at, suspect = 0, set()
+                for t in group:
+                    if _suspect(t) and (len(t) == 1 or t not in self.text):
+                        suspect |= set(range(at, at + len(t)))
+                    at += len(t)
+                fixed = self._sounds_like(window, suspect)
                 if fixed:
                     fixes.append((window, fixed))
                     out = out.replace(window, fixed, 1)
