@@ -135,6 +135,18 @@ def test_the_counted_noun_stays_with_the_count(answerer):
     assert lead["text"] == "3820.31万元/家"
 
 
+@pytest.mark.parametrize("question, text", [
+    ("2021年科创板募资里上海占全国的比例是多少", "29.88%"),  # not the stated 科技小巨人企业占比超70%
+    ("2023 outstanding loans to non-SME tech companies, i.e. tech firm loan balance minus the SME part?",
+     "5729.84亿元"),
+    ("in 2021 whats the average tech credit line per company that got a loan under the 3+X products",
+     "781.7万元/家"),
+])
+def test_messy_computations(answerer, question, text):
+    _, lead = _computed(answerer.ask(question))
+    assert lead["text"] == text
+
+
 def test_sum_of_three_products(answerer):
     d, lead = _computed(answerer.ask("小巨人信用贷、科技履约贷、科创助力贷三者授信企业加起来有多少家？"))
     assert lead["text"] == "1012家"

@@ -756,11 +756,14 @@ class Answerer:
             return self._answer(q, question, year, k, t0)
         # a value the report may state itself ("户均", "占比", "为木星的8.65倍") is taken as stated
         direct = self._answer(q, question, year, k, t0) if plan.op in ("average", "share", "ratio") and not plan.over_years else None
-        if direct is not None and stated_directly(plan, direct):
-            return direct
+        stated = direct is not None and stated_directly(plan, direct)
         answer = answer_computed(self, q, plan, k)
         if answer is None:
             return direct if direct is not None else self._answer(q, question, year, k, t0)
+        if stated and {c.passage_id for c in direct.citations} & {c.passage_id for c in answer.citations}:
+            # the report states the value beside the operands themselves: as stated
+            # (a stated share elsewhere, "科技小巨人企业占比超70%", is about something else)
+            return direct
         self._note_relative(q, answer)
         answer.timings_ms = {"total": round((time.perf_counter() - t0) * 1000, 2)}
         return answer

@@ -288,6 +288,9 @@ def _plan_share(m: re.Match[str], q: str, lang: str, years: list[int]) -> Plan |
         return None  # "占百分之多少": what follows 占 is the question, not the whole
     year = years[0] if len(years) == 1 else None
     if lang == "zh":
+        if (ctx := re.match(r"(.{2,}?)(?:当中|之中|里面|里|中)(?!小)(.+)", part)) and len(whole) <= 4:
+            # "科创板募资里上海占全国的比例": the whole is 全国's 科创板募资
+            whole = ctx.group(1) + whole
         lead = re.match(r"^(\d{4}年(?:的)?)", part)
         if lead and not whole.startswith(lead.group(1)):
             whole = lead.group(1) + whole  # "2023年A占B": B is of 2023 as well
@@ -416,5 +419,7 @@ def _plan_two(op: str, m: re.Match[str], q: str, lang: str, years: list[int], kn
         a = _cut(stem, mm) if mm.group(0) in stem else q[: mm.start()]
     when = " ".join(f"in {y}" for y in years[:1] if str(y) not in b)
     b = _borrow_en(_bare_en(a), b)
+    if len(b.split()) <= 3 and not set(b.lower().split()) & set(a.lower().split()) - {"the", "a", "of"}:
+        b = f"{b} {_bare_en(a)}"  # "minus the SME part": the part of what the first side names
     return Plan(op, m.group(0), [OperandAsk(_ask_en(f"{a} {when}", _en_how(q)), "item", year, label=a.strip()),
                                  OperandAsk(_ask_en(f"{b} {when}", _en_how(q)), "item", year, label=b.strip())])
