@@ -204,6 +204,7 @@ BULLETIN = """一、社会保障
 全年资助各级各类学生42.6万人次，资助金额12.85亿元。
 全年完成农村适龄妇女宫颈癌筛查86.5万人、乳腺癌筛查82.3万人。
 其中，男性人均预期寿命76.58岁，女性人均预期寿命81.86岁。
+全年总用水量为236.4亿立方米，其中农业用水141.2亿立方米，工业用水48.7亿立方米，生活用水37.9亿立方米。
 """
 
 
@@ -225,6 +226,8 @@ def bulletin(tmp_path_factory):
     ("养老机构平均每家有多少张床位？", "176.17张/家"),  # not the rate "每千名老年人32.5张"
     ("学生资助平均每人次多少钱？", "3016.43元/人次"),
     ("女的比男的预期寿命长几岁", "5.28岁"),  # both sides in one sentence, each its own figure
+    ("工业用水和生活用水加起来有多少？", "86.6亿立方米"),  # each item the figure after its name
+    ("农业用水占总用水量的比例是多少？", "59.73%"),
 ])
 def test_computed_on_another_report(bulletin, question, text):
     d, lead = _computed(bulletin.ask(question))

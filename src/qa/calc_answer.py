@@ -86,6 +86,21 @@ def _noun_unit(question: str) -> str:
     return ZH_NOUN_UNITS[m.group(1)] if m else ""
 
 
+def _named_before(passage, f: Figure, label: str) -> int:
+    """How many characters of ``label``'s end the text right before figure ``f`` repeats
+    (0 when the figure's clause names something else). Ties keep the reading's order."""
+    before = strip_markup(passage.span(max(passage.start, f.start - 16), f.start))
+    before = re.split(r"[，,；;。：:、]", before)[-1].strip()
+    label = re.sub(r"^\d{4}年(?:的)?", "", label).strip()
+    best = 0
+    for n in range(2, min(len(label), 12) + 1):
+        for i in range(0, len(label) - n + 1):
+            if label[i:i + n] in before:
+                best = n
+                break
+    return best
+
+
 def find_operand(ans: "Answerer", parent: Query, ask: OperandAsk, k: int,
                  like: Figure | None = None, no_rates: bool = False,
                  exclude: tuple[Figure, ...] = ()) -> dict[int, Found]:
@@ -114,8 +129,13 @@ def find_operand(ans: "Answerer", parent: Query, ask: OperandAsk, k: int,
     for b in blocks:
         if b.confidence < ans.min_confidence or b.year in out:
             continue
-        fig = next((f for f in b.figures if _fits(f, ask, like) and f not in exclude
-                    and not (no_rates and _is_rate(b.hit.passage, f, sub.lang))), None)
+        fits = [f for f in b.figures if _fits(f, ask, like) and f not in exclude
+                and not (no_rates and _is_rate(b.hit.passage, f, sub.lang))]
+        # the item's own name right before a figure says it is that item's ("工业用水48.7亿立方米"),
+        # among figures of the kind the reading ranks first (授信金额 asks money, not 家)
+        fits = [f for f in fits if f.kind == fits[0].kind and f.base_unit == fits[0].base_unit]
+        fig = max(fits, key=lambda f: _named_before(b.hit.passage, f, ask.label), default=None) \
+            if ask.label and len(fits) > 1 else (fits[0] if fits else None)
         if fig is not None:
             out[b.year] = Found(fig, b, ask)
     if not out:
@@ -158,7 +178,10 @@ def _find_all(ans: "Answerer", q: Query, plan: Plan, k: int) -> list[dict[int, F
             for y in set(found[i]) & set(found[j]):
                 a, b = found[i][y], found[j][y]
                 if _same(a, b):
-                    loser = j if a.block.confidence >= b.block.confidence else i
+                    # the side whose name sits right before the figure keeps it, else the surer
+                    na = _named_before(a.block.hit.passage, a.figure, a.ask.label)
+                    nb = _named_before(b.block.hit.passage, b.figure, b.ask.label)
+                    loser = j if (na, a.block.confidence) >= (nb, b.block.confidence) else i
                     keep = found[i + j - loser][y].figure
                     again = find_operand(ans, q, plan.operands[loser], k, None if plan.op == "average" else like,
                                          no_rates=plan.op in ("average", "sum", "share"), exclude=(keep,))

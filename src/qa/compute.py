@@ -116,7 +116,7 @@ def _ask_zh(stem: str, unit: str = "") -> str:
 def _bare_en(stem: str) -> str:
     """'What was the loan balance in 2023?' → 'loan balance in 2023'."""
     stem = EN_HEAD.sub("", stem.strip()).strip(" ?.!,")
-    stem = re.sub(r"^(?:(?:did|does|do|was|were|is|are|has|have|had)\s+)?(?:the|a|an)?\s*", "", stem, flags=re.I)
+    stem = re.sub(r"^(?:(?:did|does|do|was|were|is|are|has|have|had)\s+)?(?:(?:the|a|an)\s+)?", "", stem, flags=re.I)
     return stem
 
 
