@@ -123,3 +123,31 @@ def test_a_thing_not_found_is_named(answerer):
     a = merge_answers(q, [("小巨人信用贷授信了多少家企业？", none), ("科技履约贷授信了多少家企业？", found)], 0.0, None)
     assert a.answerable and a.figures[0]["value"] == 368
     assert "没有找到：小巨人信用贷授信了多少家企业？" in a.answer
+
+
+# --- years counted back from the current one --------------------------------------------------
+
+@pytest.mark.parametrize("this_year, expected", [(2024, 9729), (2022, 3983)])
+def test_last_year_is_counted_from_the_current_year(real_index, this_year, expected):
+    from qa.config import AnswerConfig
+
+    a = Answerer(Retriever(load_index(real_index)), config=AnswerConfig(this_year=this_year))
+    d = a.ask("去年高企贷支持了多少家企业？")
+    assert d.figures[0]["value"] == expected and f"“去年”即{this_year - 1}年" in d.answer
+
+
+def test_last_year_without_a_report_says_so(real_index):
+    from qa.config import AnswerConfig
+
+    a = Answerer(Retriever(load_index(real_index)), config=AnswerConfig(this_year=2026))
+    d = a.ask("2023年高企贷支持了多少家企业？去年呢")
+    assert d.figures[0]["value"] == 9729
+    assert "“去年”是2025年，没有该年的报告" in d.answer
+
+
+def test_a_stated_comparison_with_last_year_is_not_a_year(real_index):
+    from qa.config import AnswerConfig
+
+    a = Answerer(Retriever(load_index(real_index)), config=AnswerConfig(this_year=2026))
+    d = a.ask("2023年PCT专利申请受理量比去年增长了多少？")
+    assert d.figures[0]["text"].startswith("10.62")

@@ -746,7 +746,7 @@ class Answerer:
     def _ask(self, question: str, year: int | None, k: int, t0: float, whole: bool = True) -> Answer:
         index = self.retriever.index
         q = analyze(question, index.years, self.glossary, year,
-                    userdict=self.retriever.userdict, bridge=self.bridge)
+                    userdict=self.retriever.userdict, bridge=self.bridge, this_year=self.config.this_year)
         parts = split_several(question, q.lang) if whole else []
         if len(parts) >= 2:
             # several things asked at once: each answered on its own, the missing ones named
@@ -820,7 +820,16 @@ class Answerer:
 
     @staticmethod
     def _note_relative(q: Query, answer: Answer) -> None:
-        """Say which report a relative mention was read as: "“上一份报告”即2021年的报告"."""
+        """Say which report a relative mention was read as: "“上一份报告”即2021年的报告"; and
+        that "去年" (2025) has no report, the answer being from the reports' own years."""
+        if q.calendar_missing and answer.answerable:
+            if q.lang == "zh":
+                said = "；".join(f"“{w}”是{y}年" for y, w in q.calendar_missing)
+                answer.answer += f"\n（{said}，没有该年的报告；以上是报告所载年份的数据。）"
+            else:
+                said = "; ".join(f"“{w}” is {y}" for y, w in q.calendar_missing)
+                answer.answer += f"\n({said}, which no report covers; the figures above are for the reports' own years.)"
+            answer.noted_years = list(answer.noted_years) + [y for y, _ in q.calendar_missing]
         if not q.relative or not answer.answerable:
             return
         if q.lang == "zh":

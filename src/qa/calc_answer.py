@@ -108,7 +108,7 @@ def find_operand(ans: "Answerer", parent: Query, ask: OperandAsk, k: int,
     the learned reader's where the rules hold none of the kind asked)."""
     index = ans.retriever.index
     sub = analyze(ask.question, index.years, ans.glossary, ask.year,
-                  userdict=ans.retriever.userdict, bridge=ans.bridge)
+                  userdict=ans.retriever.userdict, bridge=ans.bridge, this_year=ans.config.this_year)
     if ask.year is None and parent.years and len(parent.years) == 1:
         sub.years = list(parent.years)
     # the figure kinds the operand's role allows; those the sub-question asks for, if any

@@ -37,6 +37,9 @@ class AnswerConfig:
     # answer "平均每户多少", "加起来", "占比", "增长了百分之几 (2021→2023)" by computing from cited
     # figures (qa.compute); off only to measure what the plain reading does with them
     compute: bool = True
+    # the year "去年"/"last year" counts back from; None = the clock's (set for tests and for
+    # answering as of another date)
+    this_year: int | None = None
 
     def __post_init__(self) -> None:
         if self.reading not in ("auto", "rules", "learned"):

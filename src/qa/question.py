@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING
 
 from qa.cues import cue, cue_list, cue_map, cue_words
 from qa.glossary import Glossary
 from qa.qtype import answer_type
-from qa.relyears import relative_mentions
+from qa.relyears import calendar_mentions, relative_mentions
 from qa.retrieve import Reading, detect_language, years_in  # noqa: F401 (detect_language is re-exported)
 from qa.tokenize import tokenize
 
@@ -118,6 +119,7 @@ class Query:
     answer_type: str = "text"  # what the general reader looks for (qa.qtype)
     bridged: dict[str, float] = field(default_factory=dict)  # en: Chinese terms from the dictionary
     relative: list = field(default_factory=list)  # (report year, words) named relatively ("上一份报告")
+    calendar_missing: list = field(default_factory=list)  # (year, words): "去年" that no report covers
 
     @property
     def reading(self) -> Reading:
@@ -262,7 +264,8 @@ def normalize_question(text: str) -> str:
 
 
 def analyze(question: str, known_years: list[int], glossary: Glossary | None = None,
-            year: int | None = None, *, userdict: str | None = None, bridge: "Bridge | None" = None) -> Query:
+            year: int | None = None, *, userdict: str | None = None, bridge: "Bridge | None" = None,
+            this_year: int | None = None) -> Query:
     """Read a question once: everything later stages need (see :class:`Query`).
     ``userdict`` is the corpus's jieba dictionary; ``bridge`` maps English words to the
     corpus's Chinese ones (qa.bridge)."""
@@ -279,6 +282,16 @@ def analyze(question: str, known_years: list[int], glossary: Glossary | None = N
             asked = [a for a in asked if a != anchor]
         if y not in years:
             years.append(y)
+    # "去年", "two years ago": years before the current one, which a report may or may not cover
+    # (a year no report covers is said in the answer, which comes from the reports' own years:
+    # "临江去年楼市" about a 2022 bulletin asked in 2026 means the bulletin's year)
+    calendar_missing = []
+    for y, words in calendar_mentions(question, lang, this_year or date.today().year):
+        if y in known_years:
+            years.append(y)
+            relative.append((y, words, None))
+        else:
+            calendar_missing.append((y, words))
     if year is not None and year not in years:
         years = [year] + years
     unknown = [y for y in asked if y not in known_years]
@@ -355,4 +368,4 @@ def analyze(question: str, known_years: list[int], glossary: Glossary | None = N
                  asked,
                  [c for c in concepts if glossary and c in glossary.places],
                  _counted(question, glossary) if lang == "en" and glossary else [],
-                 answer_type(question, lang), bridged, [(y, w) for y, w, _ in relative])
+                 answer_type(question, lang), bridged, [(y, w) for y, w, _ in relative], calendar_missing)

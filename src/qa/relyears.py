@@ -36,7 +36,7 @@ def relative_mentions(question: str, lang: str, report_years: list[int]) -> list
     if len(years) < 2:
         return found  # one report year: "the first edition" of something is content, not a report
     for cue_lang, which, pattern in _cues():
-        if cue_lang != lang:
+        if cue_lang != lang or which.startswith("calendar"):
             continue
         for m in pattern.finditer(question):
             anchor = next((int(g) for g in m.groups() if g), None)
@@ -51,4 +51,20 @@ def relative_mentions(question: str, lang: str, report_years: list[int]) -> list
                 year = before[-1]
             if all(y != year for y, _, _ in found):
                 found.append((year, m.group(0), anchor))
+    return found
+
+
+def calendar_mentions(question: str, lang: str, this_year: int) -> list[tuple[int, str]]:
+    """Years named relative to the current one: (year, the words) — "去年" in 2026 is 2025.
+
+    >>> calendar_mentions("去年高企贷支持了多少家企业？", "zh", 2026), calendar_mentions("比去年增长多少", "zh", 2026)
+    ([(2025, '去年')], [])
+    """
+    found: list[tuple[int, str]] = []
+    for cue_lang, which, pattern in _cues():
+        if cue_lang == lang and which.startswith("calendar-"):
+            back = int(which.split("-", 1)[1])
+            for m in pattern.finditer(question):
+                if all(y != this_year - back for y, _ in found):
+                    found.append((this_year - back, m.group(0)))
     return found
