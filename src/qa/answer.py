@@ -822,23 +822,16 @@ class Answerer:
     def _note_relative(q: Query, answer: Answer) -> None:
         """Say which report a relative mention was read as: "“上一份报告”即2021年的报告"; and
         that "去年" (2025) has no report, the answer being from the reports' own years."""
-        if q.calendar_missing and answer.answerable:
-            if q.lang == "zh":
-                said = "；".join(f"“{w}”是{y}年" for y, w in q.calendar_missing)
-                answer.answer += f"\n（{said}，没有该年的报告；以上是报告所载年份的数据。）"
-            else:
-                said = "; ".join(f"“{w}” is {y}" for y, w in q.calendar_missing)
-                answer.answer += f"\n({said}, which no report covers; the figures above are for the reports' own years.)"
-            answer.noted_years = list(answer.noted_years) + [y for y, _ in q.calendar_missing]
-        if not q.relative or not answer.answerable:
+        if not answer.answerable:
             return
-        if q.lang == "zh":
-            note = "；".join(f"“{w}”即{y}年的报告" for y, w in q.relative)
-            answer.answer += f"\n（{note}。）"
-        else:
-            note = "; ".join(f"“{w}” is the {y} report" for y, w in q.relative)
-            answer.answer += f"\n({note}.)"
-        answer.noted_years = list(answer.noted_years) + [y for y, _ in q.relative]
+        if q.calendar_missing:
+            _add_note(answer, q.lang, q.calendar_missing,
+                      lambda ms: "；".join(f"“{w}”是{y}年" for y, w in ms) + "，没有该年的报告；以上是报告所载年份的数据",
+                      lambda ms: "; ".join(f"“{w}” is {y}" for y, w in ms)
+                      + ", which no report covers; the figures above are for the reports' own years")
+        if q.relative:
+            _add_note(answer, q.lang, q.relative, lambda ms: "；".join(f"“{w}”即{y}年的报告" for y, w in ms),
+                      lambda ms: "; ".join(f"“{w}” is the {y} report" for y, w in ms))
 
     def _note_missing_years(self, q: Query, blocks: list[Block], answer: Answer) -> None:
         """Say which asked years are not answered, instead of leaving them out silently:
@@ -1098,6 +1091,12 @@ class Answerer:
 # the rules' figure kinds as the learned reader's answer types
 FIGURE_TYPES = {"count": "count", "money": "money", "percent": "percent", "rank": "rank",
                 "year": "date", "ordinal": "rank"}
+
+
+def _add_note(answer: Answer, lang: str, mentions: list, zh: Callable[[list], str], en: Callable[[list], str]) -> None:
+    """Append "（…。）" / "(….)" about the (year, words) ``mentions``; their years are allowed."""
+    answer.answer += f"\n（{zh(mentions)}。）" if lang == "zh" else f"\n({en(mentions)}.)"
+    answer.noted_years = list(answer.noted_years) + [y for y, _ in mentions]
 
 
 def _figure_fits(q: Query, f: Figure) -> bool:
