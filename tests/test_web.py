@@ -144,6 +144,18 @@ def test_figures_table_and_comparison_chart():
     assert len(web.figures_frame(d)) == 4
 
 
+def test_a_computed_answer_shows_its_formula_and_chart(real_index):
+    from qa.answer import Answerer
+    from qa.index import load_index
+    from qa.retrieve import Retriever
+
+    d = Answerer(Retriever(load_index(real_index))).ask("2021年和2023年高企贷支持的企业数相差多少？").to_dict()
+    df = web.figures_frame(d)
+    assert df.iloc[0].tolist()[:4] == ["[1][2]", "（计算）9729家 − 3983家 = 5746家", "5,746", "家"]
+    data, title = web.chart_frame(d)
+    assert data["value"].tolist() == [3983.0, 9729.0] and title == "家"
+
+
 # --- input handling -----------------------------------------------------------------------------
 
 def test_input_problem():

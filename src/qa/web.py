@@ -373,7 +373,7 @@ def chart_frame(answer: dict | None) -> tuple[pd.DataFrame | None, str]:
     diff = next((c for c in computed if c.get("op") == "difference"), None)
     if diff:
         base = diff.get("base_unit")
-        for n in diff.get("inputs", []):
+        for n in diff.get("inputs") or diff.get("operands") or []:
             f = next((f for f in figs if f.get("citation") == n and (base is None or f.get("base_unit") == base)), None)
             if f:
                 picked.append(f)
@@ -381,7 +381,8 @@ def chart_frame(answer: dict | None) -> tuple[pd.DataFrame | None, str]:
         # several years of the same kind of figure: the leading figure of each cited year
         by_year: dict[object, dict] = {}
         for f in figs:
-            by_year.setdefault(f.get("year"), f)
+            if not f.get("computed"):  # a computed value is not one year's figure
+                by_year.setdefault(f.get("year"), f)
         if len(by_year) >= 2 and len({(f.get("kind"), f.get("base_unit")) for f in by_year.values()}) == 1:
             picked = list(by_year.values())
     if len(picked) < 2 or any(not isinstance(f.get("normalized_value"), (int, float)) for f in picked):
