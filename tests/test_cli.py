@@ -131,3 +131,18 @@ def test_batch_survives_deep_json_and_lone_surrogates_and_reads_stdin(capsys, fa
     assert code == 2 and len(lines) == 4
     assert "nested too deeply" in lines[0]["error"] and "lone surrogate" in lines[1]["error"]
     assert "error" in lines[2] and len(lines[3]["hits"]) == 1
+
+
+def test_first_build_is_announced_as_a_build_not_an_error(capsys, seed_corpus, tmp_path):
+    code, _, err = run(capsys, "index", "--if-needed", "--corpus", seed_corpus, "--index", tmp_path / "new-index")
+    assert code == 0
+    assert "building the index from" in err and "first run, about" in err
+    assert "no index found" not in err and "error" not in err.lower()
+
+
+@pytest.mark.parametrize("command", ["index", "search", "ask", "train", "eval"])
+def test_every_subcommand_has_a_description_and_an_example(capsys, command):
+    with pytest.raises(SystemExit):
+        run(capsys, command, "--help")
+    out = capsys.readouterr().out
+    assert "example" in out and f"qa {command}" in out

@@ -83,3 +83,16 @@ def test_qa_eval_end_to_end_with_thresholds(real_index, tmp_path, capsys):
     assert code == 0 and "| **overall** |" in out.read_text(encoding="utf-8")
     assert main(["eval", str(gold), "--min-figure", "1.01", "--index", str(real_index)]) == 1
     assert "below threshold" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text, wants, ok", [
+    ("In 2023, 233 enterprises were granted credit [1]. Source: “小巨人信用贷授信企业 233 家”", True, True),
+    ("The 2023 report says [1]: “成立科创金融联盟”", False, True),
+    ("The 2023 report says [1]: “小巨人信用贷授信企业 233 家”", True, False),  # the figure only in the quote
+    ("In 2023, 授信企业: 233 [1].", True, False),  # Chinese outside quotes
+    ("In 2023, [家庭医生] · team: 21,500 [1].", True, True),  # a bracketed name is allowed
+])
+def test_english_quality(text, wants, ok):
+    from qa.evaluate import english_quality
+
+    assert english_quality({"answer": text}, wants) is ok

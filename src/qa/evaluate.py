@@ -13,6 +13,8 @@ Scores (micro-averaged):
                       is itself marked computed (a value the report does not state)
   answerability       precision / recall of "answerable" (and of "unanswerable")
   answer language     the answer is in the question's language
+  English quality     English questions answered: no Chinese outside quotation marks and
+                      brackets, and the lead line gives a figure in English form (issue 11)
   retrieval R@k       a gold quote's passage among the top-k passages
   latency             p50 / p95 of the whole ask() call
 
@@ -21,6 +23,7 @@ Scores (micro-averaged):
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import sys
 import time
@@ -52,6 +55,7 @@ class Result:
     retrieval_hit: bool | None = None
     language_ok: bool = True
     answerable_ok: bool = True
+    english_ok: bool | None = None  # English answers only: English prose, figure in the lead
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -116,6 +120,8 @@ def score_one(gold: dict, answer: dict, k: int) -> Result:
     expect_answerable = gold["type"] != "unanswerable"
     r.answerable_ok = answer.get("answerable") == expect_answerable
     r.language_ok = answer.get("language") == gold["lang"] and _text_language_ok(answer, gold["lang"])
+    if gold["lang"] == "en" and answer.get("answerable"):
+        r.english_ok = english_quality(answer, bool([a for a in gold["answers"] if a.get("value") is not None]))
     if not expect_answerable:
         return r
     figures = answer.get("figures", [])
@@ -153,6 +159,24 @@ def score_one(gold: dict, answer: dict, k: int) -> Result:
     return r
 
 
+_QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"|\[[^\]]*\]|（[^）]*）|\([^)]*\)")
+_CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
+_EN_FIGURE = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|first|second|third)\b", re.I)
+
+
+def english_quality(answer: dict, wants_figure: bool) -> bool:
+    """An English answer a reader can use: no Chinese outside quotation marks and brackets,
+    and (when a figure is asked) the lead line gives it in English form, outside quotes."""
+    text = strip_markup(answer.get("answer", ""))
+    outside = _QUOTED.sub(" ", text)
+    if _CJK_CHAR.search(outside):
+        return False
+    if not wants_figure:
+        return True
+    lead = _QUOTED.sub(" ", text.split("\n", 1)[0])
+    return bool(_EN_FIGURE.search(re.sub(r"\b(?:19|20)\d{2}\b", " ", lead)))
+
+
 def _text_language_ok(answer: dict, lang: str) -> bool:
     text = answer.get("answer", "")
     head = text.split("“", 1)[0] if lang == "en" else text
@@ -183,6 +207,8 @@ def summarize(results: list[Result]) -> dict:
             "language_accuracy": _ratio(sum(r.language_ok for r in rs), len(rs)),
             "retrieval_recall": _ratio(sum(bool(r.retrieval_hit) for r in retr), len(retr)),
             "all_correct": _ratio(sum(r.ok for r in rs), len(rs)),
+            "english_quality": _ratio(sum(bool(r.english_ok) for r in rs if r.english_ok is not None),
+                                      sum(r.english_ok is not None for r in rs)),
         }
 
     out = {"overall": agg(results), "by_language": {}, "by_type": {}, "by_category": {}}
@@ -204,7 +230,8 @@ def summarize(results: list[Result]) -> dict:
 COLUMNS = [("n", "n"), ("figure_accuracy", "figure acc"), ("citation_accuracy", "citation acc"),
            ("text_accuracy", "text acc"), ("computed_exact", "computed"), ("answerable_precision", "ans. P"), ("answerable_recall", "ans. R"),
            ("unanswerable_precision", "unans. P"), ("unanswerable_recall", "unans. R"),
-           ("language_accuracy", "language"), ("retrieval_recall", "R@k"), ("all_correct", "all correct")]
+           ("language_accuracy", "language"), ("english_quality", "English"), ("retrieval_recall", "R@k"),
+           ("all_correct", "all correct")]
 
 
 def _row(name: str, d: dict) -> str:
