@@ -910,8 +910,8 @@ class Answerer:
         lead = self._lead(q, b) if q.kinds else []  # "what/which" questions: the sentence answers
         if lead:
             items = "; ".join(f"{_metric_en(f, self.glossary, q.concepts)}: {_figure_en(f)}" for f in lead)
-            return f"In {b.year}, {items} [{n}]. Source: “{clause}”"
-        return f"The {b.year} report says [{n}]: “{clause}”"
+            return f"In {b.year}, {items} [{n}]. Source: {quote_en(clause)}"
+        return f"The {b.year} report says [{n}]: {quote_en(clause)}"
 
     def _comparison(self, q: Query, blocks: list[Block]) -> list[dict]:
         """Difference and ratio between the two years' leading figures of the same kind/unit."""
@@ -1055,7 +1055,7 @@ class Answerer:
         figures, allowed = [], []
         if span is None:
             text = (f"据《{citation.title}》：{quote}[1]" if q.lang == "zh"
-                    else f"The {citation.title} says [1]: “{quote}”")
+                    else f"The {citation.title} says [1]: {quote_en(quote)}")
         else:
             a, b = pick.span_abs
             normalized, base = normalize_unit(span.value, span.unit) if span.unit else (span.normalized, "")
@@ -1069,7 +1069,7 @@ class Answerer:
             else:
                 rendered = render_span_en(span)
                 allowed.append(rendered)
-                text = f"In {p.year}: {rendered} [1]. Source: “{quote}”"
+                text = f"In {p.year}: {rendered} [1]. Source: {quote_en(quote)}"
         answer = Answer(q.text, q.lang, True, text, figures, [citation],
                         [_hit_dict(h) for h in hits[:5]], [])
         answer.reader = {"chosen_by": "learned", "probability": round(pick.prob, 4),
@@ -1097,6 +1097,17 @@ class Answerer:
 # the rules' figure kinds as the learned reader's answer types
 FIGURE_TYPES = {"count": "count", "money": "money", "percent": "percent", "rank": "rank",
                 "year": "date", "ordinal": "rank"}
+
+
+def quote_en(text: str) -> str:
+    """A quotation inside English text: double marks outside, the report's own double marks
+    inside become single ones, as English nests them (“高企贷”共为… → “‘高企贷’共为…”), so
+    the marks are never doubled. The JSON citation keeps the exact source span.
+
+    >>> quote_en("“高企贷”共为 9729 家高企提供信贷支持")
+    '“‘高企贷’共为 9729 家高企提供信贷支持”'
+    """
+    return "“" + text.replace("“", "‘").replace("”", "’") + "”"
 
 
 def _add_note(answer: Answer, lang: str, mentions: list, zh: Callable[[list], str], en: Callable[[list], str]) -> None:

@@ -255,7 +255,7 @@ def _operands(row: list[Found], ns: list[int]) -> list[Operand]:
 
 def answer_computed(ans: "Answerer", q: Query, plan: Plan, k: int) -> "Answer | None":
     """The computed answer, or None when an operand is missing (the caller answers plainly)."""
-    from qa.answer import Answer, _figure_dict, _hit_dict, ground
+    from qa.answer import Answer, _figure_dict, _hit_dict, ground, quote_en
 
     found = _find_all(ans, q, plan, k)
     rows = [r for r in _years_for(plan, found) if not _check(plan, r)]
@@ -296,7 +296,7 @@ def answer_computed(ans: "Answerer", q: Query, plan: Plan, k: int) -> "Answer | 
     for n, f in objs:
         figures.append(_figure_dict(f, n))
     for c in citations:
-        quotes.append(f"{_clause(c)}[{c.n}]" if q.lang == "zh" else f"[{c.n}] “{_clause(c)}”")
+        quotes.append(f"{_clause(c)}[{c.n}]" if q.lang == "zh" else f"[{c.n}] {quote_en(_clause(c))}")
     if q.lang == "zh":
         text = "\n".join(lines) + "\n原文：" + "；".join(quotes) + "。"
     else:
