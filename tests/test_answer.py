@@ -531,3 +531,14 @@ def test_relative_report_year_is_answered_and_said(answerer, question, year, not
     a = answerer.ask(question)
     assert a.answerable and {c.year for c in a.citations} == {year}
     assert note in a.answer  # the reading is stated, and the grounding check keeps it
+
+
+@pytest.mark.parametrize("question", [
+    "Compare the Gaoqidai loan amounts in 2021 and 2023",
+    "How did Gaoqidai lending change from 2021 to 2023?",
+    "Gaoqidai lending 2021 versus 2023",
+])
+def test_a_comparison_gives_figures_whatever_the_verb(answerer, question):
+    a = answerer.ask(question)
+    assert [c.year for c in a.citations] == [2021, 2023]
+    assert 1521.63 in values(a) and a.computed and a.computed[0]["op"] == "difference"

@@ -60,6 +60,8 @@ ZH_FIGURE_ASKED = cue("ZH_FIGURE_ASKED")
 ACROSS_YEARS = re.compile(cue("ACROSS_YEARS"), re.I)
 COMPARE_CUES_ZH = cue("COMPARE_CUES_ZH")
 COMPARE_CUES_EN = cue("COMPARE_CUES_EN")
+# asking to compare, in so many words (not "between … and …", which may ask for a name)
+COMPARE_INTENT = cue("COMPARE_INTENT")
 
 # question words and fillers that carry no content for matching (language, not domain)
 ZH_QUESTION_WORDS = cue_words("ZH_QUESTION_WORDS")
@@ -354,6 +356,9 @@ def analyze(question: str, known_years: list[int], glossary: Glossary | None = N
     numbers = [n.replace(",", "") for n in re.findall(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,])|(?<![\d.,])\d+(?:\.\d+)?(?![\d.,])", question)]
     numbers = [n for n in numbers if len(n) >= 2 and int(float(n)) not in years + unknown]  # "the 3,983 firms"
     if not kinds and re.search(ZH_ANY_FIGURE if lang == "zh" else EN_ANY_FIGURE, cue_text, re.I):
+        kinds = ["any"]
+    if not kinds and re.search(COMPARE_INTENT, question, re.I) and len(years) >= 2:
+        # "Compare X in 2021 and 2023", "对比两年的X": a comparison is of figures, whatever the verb
         kinds = ["any"]
     compare = compare or len(years) >= 2
     if (len(years) >= 2 or ACROSS_YEARS.search(question)) and kinds[:1] == ["growth"] and len(kinds) > 1:
