@@ -728,7 +728,8 @@ class Answerer:
         question = to_simplified(asked)
         traditional = question != asked
         typos: list[tuple[str, str]] = []
-        if detect_language(question) == "en":
+        lang = detect_language(question)
+        if lang == "en":
             # names in pinyin ("kechuang zhu li dai") are names, not English typos
             names = {w.lower() for spelled in self.pinyin.romanized(question).values() for w in spelled.split()}
             question, typos = self.speller.correct(question, keep=names)
@@ -739,7 +740,7 @@ class Answerer:
         if year is not None:
             self.retriever.resolve_year(question, year)  # raises UnknownYearError
         answer = self._ask(question, year, k, t0)
-        if typos and detect_language(question) == "en":
+        if typos and lang == "en":
             answer.answer += "\n(Read " + ", ".join(f"“{a}” as “{b}”" for a, b in typos) + ".)"
         elif typos:
             answer.answer += "\n（" + "，".join(f"“{a}”按“{b}”理解" for a, b in typos) + "。）"

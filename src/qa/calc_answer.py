@@ -70,14 +70,19 @@ def _from_pick(pick, ask: OperandAsk, like: Figure | None = None) -> Found | Non
     return Found(fig, Block(p.year, pick.hit, pick.sentence, [fig], pick.prob), ask)
 
 
+def _said_before(passage, f: Figure, chars: int, stops: str) -> str:
+    """The report's words right before figure ``f`` (at most ``chars``), back to the nearest
+    of the ``stops`` punctuation marks: the figure's own clause."""
+    before = strip_markup(passage.span(max(passage.start, f.start - chars), f.start))
+    return re.split(f"[{stops}]", before)[-1]
+
+
 def _is_rate(passage, f: Figure, lang: str) -> bool:
     """Whether its own clause makes figure ``f`` a rate ("每千名老年人拥有养老床位32.5张")."""
     rate = rate_words(lang)
     if rate is None:
         return False
-    before = strip_markup(passage.span(max(passage.start, f.start - 24), f.start))
-    clause = re.split(r"[，,；;。：:]", before)[-1]
-    return bool(rate.search(clause))
+    return bool(rate.search(_said_before(passage, f, 24, "，,；;。：:")))
 
 
 def _noun_unit(question: str) -> str:
@@ -87,10 +92,9 @@ def _noun_unit(question: str) -> str:
 
 
 def _named_before(passage, f: Figure, label: str) -> int:
-    """How many characters of ``label``'s end the text right before figure ``f`` repeats
-    (0 when the figure's clause names something else). Ties keep the reading's order."""
-    before = strip_markup(passage.span(max(passage.start, f.start - 16), f.start))
-    before = re.split(r"[，,；;。：:、]", before)[-1].strip()
+    """The length of the longest run of ``label``'s characters (2 or more) that the text right
+    before figure ``f`` repeats (0 when the figure's clause names something else)."""
+    before = _said_before(passage, f, 16, "，,；;。：:、").strip()
     label = re.sub(r"^\d{4}年(?:的)?", "", label).strip()
     best = 0
     for n in range(2, min(len(label), 12) + 1):

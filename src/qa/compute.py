@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 
+from qa.cues import language_patterns, language_rows
 from qa.question import ZH_NOUN_UNITS
 from qa.reader import asked_measure_word
 
@@ -55,26 +55,17 @@ class Plan:
     stated: re.Pattern[str] | None = None  # words of a sentence that states the value itself
 
 
-@lru_cache(maxsize=1)
-def _cues() -> list[tuple[str, str, re.Pattern[str]]]:
-    text = resources.files("qa").joinpath("data/compute_cues.tsv").read_text(encoding="utf-8")
-    rows = []
-    for line in text.splitlines():
-        if line.strip() and not line.startswith("#"):
-            lang, op, pattern = line.split("\t", 2)
-            if op != "kin":
-                rows.append((lang, op, re.compile(pattern, re.I if lang == "en" else 0)))
-    return rows
+def _cues() -> tuple[tuple[str, str, re.Pattern[str]], ...]:
+    return language_patterns("compute_cues.tsv")
 
 
 @lru_cache(maxsize=1)
 def kin() -> dict[str, tuple[str, ...]]:
     """Measure words that count the same things: 家 → (家, 户, 企业)."""
-    text = resources.files("qa").joinpath("data/compute_cues.tsv").read_text(encoding="utf-8")
     out: dict[str, tuple[str, ...]] = {}
-    for line in text.splitlines():
-        if line.startswith("any\tkin\t"):
-            for pair in line.split("\t", 2)[2].split():
+    for lang, op, pairs in language_rows("compute_cues.tsv"):
+        if lang == "any" and op == "kin":
+            for pair in pairs.split():
                 word, others = pair.split("=")
                 out[word] = (word, *others.split(","))
     return out
@@ -176,7 +167,7 @@ def _items(lang: str, text: str) -> tuple[int, int, list[str]] | None:
     return 0, len(text), parts
 
 
-def _zh_list(text: str, commas: bool = True) -> tuple[str, list[str], str] | None:
+def zh_list(text: str, commas: bool = True) -> tuple[str, list[str], str] | None:
     """'小巨人信用贷、科技履约贷、科创助力贷三者授信企业…' → ('', [items], '授信企业…').
     The last item is cut where a counter word ("三者", "这两项") or the first item's length says."""
     found = _items("zh", text if commas else re.split(r"[，,；;]", text)[-1])
@@ -319,13 +310,13 @@ def _plan_sum(m: re.Match[str], q: str, lang: str, years: list[int], known: list
     stem = _cut(q, m)
     year = years[0] if len(years) == 1 else None
     if lang == "zh":
-        found = _zh_list(stem, commas=False)  # "问一下哈，2021年…一共": a comma ends a clause
+        found = zh_list(stem, commas=False)  # "问一下哈，2021年…一共": a comma ends a clause
         if found:
             head, items, tail = found
             return Plan("sum", m.group(0), [OperandAsk(_ask_zh(head + item + tail), "item", year, label=item)
                                             for item in items])
     else:
-        found = _en_list(stem)
+        found = en_list(stem)
         if found:
             head, items, tail = found
             return Plan("sum", m.group(0), [OperandAsk(_ask_en(f"{head} {item} {tail}", _en_how(q)), "item", year, label=item)
@@ -348,7 +339,7 @@ EN_LEFT_STOP = re.compile(r"\b(?:did|does|do|were|was|are|is|by|from|of|for|to|t
 EN_RIGHT_STOP = re.compile(r"\s+(?:support|supported|supports|get|got|receive|received|grant|granted|provide|provided|give|gave|have|had|has|lend|lent|in|during|for|with|at|on)\b", re.I)
 
 
-def _en_list(text: str) -> tuple[str, list[str], str] | None:
+def en_list(text: str) -> tuple[str, list[str], str] | None:
     parts = _rows("en", "sep")[0].split(text) if _rows("en", "sep") else []
     parts = [p for p in parts if p]
     if len(parts) < 2:
@@ -396,7 +387,7 @@ def _plan_two(op: str, m: re.Match[str], q: str, lang: str, years: list[int], kn
             # each side borrows the metric the other names ("女的比男的预期寿命长几岁")
             a, b = (_borrow_zh(b, a), b) if len(b) > len(a) else (a, _borrow_zh(a, b))
         elif not re.search(r"比上年|同比|比去年|比\d{4}年", q):
-            found = _zh_list(stem, commas=False)
+            found = zh_list(stem, commas=False)
             if found and len(found[1]) == 2:
                 head, (x, y), tail = found
                 a, b = head + x + tail, head + y + tail

@@ -6,6 +6,7 @@ knowledge kept as data, not code).
 """
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from importlib import resources
 
@@ -40,3 +41,19 @@ def cue_map(name: str) -> dict[str, str]:
 
 def cue_words(name: str) -> set[str]:
     return set(cue(name).split())
+
+
+@lru_cache(maxsize=None)
+def language_rows(filename: str) -> tuple[tuple[str, str, str], ...]:
+    """(lang, name, pattern) rows of a cue file ``data/<filename>`` in file order: the shape of
+    compute_cues.tsv, several_cues.tsv and relative_reports.tsv (comments start with #)."""
+    text = resources.files("qa").joinpath("data", filename).read_text(encoding="utf-8")
+    return tuple(tuple(line.split("\t", 2)) for line in text.splitlines()  # type: ignore[misc]
+                 if line.strip() and not line.startswith("#"))
+
+
+@lru_cache(maxsize=None)
+def language_patterns(filename: str) -> tuple[tuple[str, str, re.Pattern[str]], ...]:
+    """:func:`language_rows` with each pattern compiled (English ones case-insensitive)."""
+    return tuple((lang, name, re.compile(pattern, re.I if lang == "en" else 0))
+                 for lang, name, pattern in language_rows(filename) if lang != "any")

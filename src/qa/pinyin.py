@@ -41,14 +41,19 @@ def key(word: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _jieba_words() -> frozenset[str]:
+def _jieba_freq() -> dict[str, int]:
+    """jieba's dictionary counts (a word jieba knows has a count above 0), loaded quietly."""
     import logging
 
     import jieba
 
     jieba.setLogLevel(logging.WARNING)  # its start-up chatter is not the user's business
     jieba.initialize()
-    return frozenset(w for w, f in jieba.dt.FREQ.items() if f > 0)
+    return jieba.dt.FREQ
+
+
+def _is_word(text: str) -> bool:
+    return _jieba_freq().get(text, 0) > 0
 
 
 class Pinyin:
@@ -110,7 +115,7 @@ class Pinyin:
         characters or more that sounds the same and differs in one character only, a
         character of the token that looks mistyped (高企|代 → 高企贷; never 潘淑|是 → 潘淑时:
         是 is no typo). Interrogatives are never read as something else (哪年 is no 那年)."""
-        if len(window) < 3 or window in self.text or window in _jieba_words():
+        if len(window) < 3 or window in self.text or _is_word(window):
             return None
         if QUESTION_CHARS.search(window):
             return None
@@ -130,7 +135,7 @@ class Pinyin:
         if cut is None:
             import jieba
 
-            _jieba_words()  # initialised quietly
+            _jieba_freq()  # initialised quietly
             cut = partial(jieba.cut, HMM=False)
         tokens = list(cut(question))
         fixes: list[tuple[str, str]] = []
@@ -188,14 +193,6 @@ def _suspect(token: str) -> bool:
     if len(token) == 1:
         return freq.get(token, 0) < RARE_CHAR
     return freq.get(token, 0) == 0
-
-
-@lru_cache(maxsize=1)
-def _jieba_freq() -> dict[str, int]:
-    _jieba_words()
-    import jieba
-
-    return jieba.dt.FREQ
 
 
 @lru_cache(maxsize=1)

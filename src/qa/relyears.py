@@ -9,19 +9,12 @@ report" — resolved against the corpus's report years (cues in ``data/relative_
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from importlib import resources
+
+from qa.cues import language_patterns
 
 
-@lru_cache(maxsize=1)
-def _cues() -> list[tuple[str, str, re.Pattern[str]]]:
-    text = resources.files("qa").joinpath("data/relative_reports.tsv").read_text(encoding="utf-8")
-    out = []
-    for line in text.splitlines():
-        if line.strip() and not line.startswith("#"):
-            lang, which, pattern = line.split("\t", 2)
-            out.append((lang, which, re.compile(pattern, re.I if lang == "en" else 0)))
-    return out
+def _cues() -> tuple[tuple[str, str, re.Pattern[str]], ...]:
+    return language_patterns("relative_reports.tsv")
 
 
 def relative_years(question: str, lang: str, report_years: list[int]) -> list[tuple[int, str]]:

@@ -11,25 +11,13 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from importlib import resources
 
-from qa.compute import _en_list, _zh_list
-
-
-@lru_cache(maxsize=1)
-def _cues() -> dict[tuple[str, str], re.Pattern[str]]:
-    text = resources.files("qa").joinpath("data/several_cues.tsv").read_text(encoding="utf-8")
-    out = {}
-    for line in text.splitlines():
-        if line.strip() and not line.startswith("#"):
-            lang, name, pattern = line.split("\t", 2)
-            out[(lang, name)] = re.compile(pattern, re.I if lang == "en" else 0)
-    return out
+from qa.cues import language_patterns
+from qa.compute import en_list, zh_list
 
 
 def _cue(lang: str, name: str) -> re.Pattern[str] | None:
-    return _cues().get((lang, name))
+    return next((p for l, n, p in language_patterns("several_cues.tsv") if (l, n) == (lang, name)), None)
 
 
 def split(question: str, lang: str) -> list[str]:
@@ -47,7 +35,7 @@ def _split_zh(q: str, years: list[str]) -> list[str]:
     if each is None or not each.search(q):
         return []
     m = each.search(q)
-    found = _zh_list(q[: m.start()], commas=False)
+    found = zh_list(q[: m.start()], commas=False)
     if not found:
         return []
     head, items, tail = found
@@ -80,7 +68,7 @@ def _split_en(q: str) -> list[str]:
     colon = body.find(":")
     if colon > 0:
         head, rest = body[: colon + 1], body[colon + 1:].strip()
-        found = _en_list(rest)
+        found = en_list(rest)
         if found:
             pre, items, post = found
             if len(items) >= 2 and not all(re.fullmatch(r"(?:19|20)\d{2}", i) for i in items):
