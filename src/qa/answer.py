@@ -104,7 +104,7 @@ class Answer:
         lines = [self.answer, ""]
         for c in self.citations:
             lines.append(f"[{c.n}] {c.title} · {c.section}")
-            lines.append(f"    “{strip_markup(c.quote)}” (chars {c.start}–{c.end})")
+            lines.append(f"    {quote_en(strip_markup(c.quote))} (chars {c.start}–{c.end})")
         return "\n".join(lines).rstrip()
 
 
