@@ -11,7 +11,7 @@ from qa.retrieve import Retriever
 
 TOP_KEYS = {"id", "question", "language", "answerable", "answer", "figures", "citations", "passages", "timings_ms"}
 FIGURE_KEYS = {"text", "value", "unit", "normalized_value", "base_unit", "metric", "year", "qualifier", "citation"}
-CITATION_KEYS = {"n", "doc_id", "title", "year", "section", "passage_id", "text", "quote", "start", "end"}
+CITATION_KEYS = {"n", "doc_id", "title", "year", "section", "passage_id", "text", "quote", "exact", "start", "end"}
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +35,17 @@ def assert_traceable(answer: Answer, sources):
     for f in answer.figures:
         c = answer.citations[f["citation"] - 1]
         assert c.start <= f["start"] < f["end"] <= c.end + 2
+
+
+def test_json_quote_is_clean_and_the_exact_span_is_kept(answerer, sources):
+    # the report writes **1557家**; a reader sees the quote without markup, and the span
+    # itself stays in "exact" so the figure is still traceable character by character
+    a = answerer.ask("How many companies from the listing incubation pool have made it onto the STAR Market?")
+    d = json.loads(json.dumps(a.to_dict(), ensure_ascii=False))
+    c = d["citations"][0]
+    assert "**" in c["exact"] and "**" not in c["quote"]
+    assert sources[c["doc_id"]][c["start"]:c["end"]] == c["exact"]
+    assert c["quote"] == c["exact"].replace("**", "")
 
 
 def test_chinese_question_chinese_answer(answerer, sources):

@@ -50,7 +50,7 @@ def test_missing_default_index_is_built_with_a_notice(corpus_copy, tmp_path, mon
     notices = []
     idx = ensure_index(tmp_path / "index", embedder_spec="fake", log=notices.append)
     assert idx.passages and (tmp_path / "index" / "manifest.json").is_file()
-    assert "no index at" in notices[0] and "building it now" in notices[0]
+    assert "building the index" in notices[0] and "first run, about" in notices[0]
     with pytest.raises(IndexMissingError):
         ensure_index(tmp_path / "elsewhere", embedder_spec="fake", log=notices.append)
 

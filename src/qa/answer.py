@@ -65,9 +65,17 @@ class Citation:
     section: str
     passage_id: str
     text: str  # the full passage text
-    quote: str  # the cited sentence, exactly source[start:end]
+    quote: str  # the cited sentence, exactly source[start:end] (markup included)
     start: int
     end: int
+
+    def to_dict(self) -> dict:
+        """JSON form: ``quote`` is what a reader sees (the report's ``**`` bold markers
+        removed); ``exact`` is the span itself, so ``source[start:end] == exact`` always."""
+        d = asdict(self)
+        d["exact"] = self.quote
+        d["quote"] = strip_markup(self.quote)
+        return d
 
 
 @dataclass
@@ -91,7 +99,7 @@ class Answer:
         d = {
             "id": self.id, "question": self.question, "language": self.language,
             "answerable": self.answerable, "answer": self.answer, "figures": self.figures,
-            "citations": [asdict(c) for c in self.citations], "passages": self.passages,
+            "citations": [c.to_dict() for c in self.citations], "passages": self.passages,
             "timings_ms": self.timings_ms,
         }
         if self.computed:

@@ -124,14 +124,14 @@ def _batch_status(failures: int) -> int:
 # --- commands ---------------------------------------------------------------------------
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from qa.index import build_index, load_index, stale_reason
+    from qa.index import build_estimate, build_index, load_index, stale_reason
 
     if args.if_needed:
         try:
             reason = stale_reason(load_index(args.index), args.corpus, args.embedder)
         except IndexMissingError:
             # the first run after a clone: nothing is wrong, the index is simply built now
-            print(f"building the index from {args.corpus} (first run, {_build_estimate(args.corpus)})…",
+            print(f"building the index from {args.corpus} (first run, {build_estimate(args.corpus)})…",
                   file=sys.stderr)
             build_index(args.corpus, args.index, args.embedder)
             return 0
@@ -143,16 +143,6 @@ def cmd_index(args: argparse.Namespace) -> int:
         print(f"notice: rebuilding the index: {reason}", file=sys.stderr)
     build_index(args.corpus, args.index, args.embedder)
     return 0
-
-
-def _build_estimate(corpus: str) -> str:
-    """A rough duration for a first build: about 3 s to load the model plus 1 s per 5,000
-    characters on 2 cores (session 2–4 measurements, benchmarks/RESULTS.md)."""
-    try:
-        chars = sum(p.stat().st_size for p in Path(corpus).glob("*.txt")) // 3  # UTF-8 Chinese: ~3 bytes
-    except OSError:
-        return "a few seconds"
-    return f"about {3 + chars // 5000} s"
 
 
 def _retriever(args: argparse.Namespace):

