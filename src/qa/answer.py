@@ -43,7 +43,7 @@ from qa.glossary import Glossary
 from qa.passages import SECTION_SEP, Passage, continuation_leads, strip_markup
 from qa.question import COMPARE_CUES_EN, COMPARE_CUES_ZH, Query, analyze, content_terms, names, ordinals_in
 from qa.retrieve import Hit, Retriever, check_question, detect_language, get_retriever
-from qa.units import format_number_en, normalize_unit, render_en, render_zh
+from qa.units import format_number_en, is_limit, normalize_unit, render_en, render_zh
 
 # hand-set values live in qa.config.AnswerConfig, with their reasons; kept as names here
 # for the tests and callers that import them
@@ -251,7 +251,7 @@ def _qualifier_score(q: Query, fig: Figure) -> float:
     question about the year's new ones."""
     if _running_total_for_new(q, fig):
         return W.running_total_for_new
-    if not (fig.qualifier and "under" in fig.qualifier):
+    if not is_limit(fig.qualifier):
         return 0.0
     return W.limit_asked if THRESHOLD_CUES.search(q.text) else W.limit_not_asked
 
@@ -935,7 +935,7 @@ class Answerer:
         fb = next((f for f in b.figures if f.kind == fa.kind and f.base_unit == fa.base_unit), None)
         if fb is None or fa.kind not in ("count", "money", "percent") or not fa.normalized_value:
             return []
-        if any(f.qualifier and "under" in f.qualifier for f in (fa, fb)):
+        if any(is_limit(f.qualifier) for f in (fa, fb)):
             return []  # a limit ("5000万元以下") is not a quantity to subtract
         if _overlap(fa.metric, fb.metric) < W.metric_overlap_min and not any(t in _context(a) and t in _context(b) for t in q.key_terms):
             return []  # two figures about different things: no arithmetic between them

@@ -61,7 +61,7 @@ from typing import Any
 
 import cn2an
 
-from qa.units import MAGNITUDES, MONEY_UNITS, normalize_unit
+from qa.units import MAGNITUDES, MONEY_UNITS, normalize_unit, qualifier_words
 
 KINDS = ("count", "money", "percent", "growth", "rank", "year", "ordinal")
 
@@ -102,14 +102,10 @@ _CORE_RE = re.compile(
 )
 _GAP_RE = re.compile(_G)
 
-_Q_PREFIX = {
-    "将近": "nearly", "接近": "nearly", "近": "nearly",
-    "超过": "over", "超": "over", "逾": "over", "突破": "over", "多于": "over", "高于": "over",
-    "大约": "about", "约为": "about", "约": "about",
-    "不到": "under", "不足": "under", "低于": "under", "少于": "under",
-}
-_Q_INNER = {"余": "over", "多": "over"}
-_Q_SUFFIX = {"以上": "over", "以下": "under", "以内": "under", "左右": "about"}
+# approximation and limit words (data/qualifiers.tsv), longest first
+_Q_PREFIX = {w.zh: w.qualifier for w in qualifier_words() if w.position == "before" and w.qualifier != "reached"}
+_Q_INNER = {w.zh: w.qualifier for w in qualifier_words() if w.position == "inner"}
+_Q_SUFFIX = {w.zh: w.qualifier for w in qualifier_words() if w.position == "after"}
 _PREFIX_Q_RE = re.compile(
     rf"(?<![最附])({'|'.join(sorted(_Q_PREFIX, key=len, reverse=True))}){_G}$"
 )

@@ -18,14 +18,12 @@ from importlib import resources
 from qa.features import SentenceView
 from qa.reader import GeneralReader, Scored, question_view
 from qa.spans import Span, find_spans
-from qa.units import format_number_en, ordinal_en, split_magnitude
+from qa.units import format_number_en, ordinal_en, qualifier_words, split_magnitude
 
 MONTHS = ("January February March April May June July August September October November "
           "December").split()
-_QUAL_EN = {"近": "nearly", "将近": "nearly", "接近": "nearly", "约": "about", "大约": "about", "约为": "about",
-            "超": "over", "超过": "over", "逾": "over", "多于": "over", "高于": "over", "达": "",
-            "不到": "under", "不足": "under", "少于": "under", "低于": "under",
-            "以上": "over", "以下": "under", "以内": "under", "左右": "about", "多": "over", "余": "over"}
+# qualifier word → English, longest first (data/qualifiers.tsv): 不超过 is 'no more than', not 'over'
+_QUAL_EN = {w.zh: w.en for w in qualifier_words()}
 
 
 @lru_cache(maxsize=1)

@@ -19,14 +19,15 @@ from functools import lru_cache
 from importlib import resources
 
 from qa.figures import _glued_to_latin, parse_number
+from qa.units import qualifier_words
 
 _ARABIC = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _CN = r"[零〇一二两三四五六七八九十百千万亿]+"
 _NUM = rf"(?:{_ARABIC}|{_CN})"
 _MAG = {"万亿": 1e12, "亿": 1e8, "千万": 1e7, "百万": 1e6, "万": 1e4, "千": 1e3}
-_QUAL_BEFORE = ("将近", "接近", "超过", "大约", "约为", "不到", "不足", "多于", "少于", "高于", "低于",
-                "近", "约", "超", "逾", "达")
-_QUAL_AFTER = ("以上", "以下", "以内", "左右", "多", "余")
+# approximation and limit words (data/qualifiers.tsv), longest first
+_QUAL_BEFORE = tuple(w.zh for w in qualifier_words() if w.position == "before")
+_QUAL_AFTER = tuple(w.zh for w in qualifier_words() if w.position != "before")
 MONEY = {"元", "美元", "欧元", "英镑", "日元", "港元", "卢布", "法郎", "马克", "人民币", "块"}
 PERCENT = {"%", "％", "‰", "个百分点", "百分点", "成"}
 TIME_UNITS = {"年", "个月", "月", "日", "天", "小时", "分钟", "分", "秒", "周", "星期", "季度", "世纪", "年代"}

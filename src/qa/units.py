@@ -13,7 +13,10 @@ answer composer calls :func:`render_en` / :func:`render_zh`.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+from importlib import resources
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover - only for type hints
@@ -88,12 +91,45 @@ UNIT_NOUNS_EN: dict[str, tuple[str, str]] = {
     "条": ("item", "items"),
 }
 
-QUALIFIER_EN: dict[str, str] = {
-    "over": "over",
-    "nearly": "nearly",
-    "about": "about",
-    "under": "under",
-}
+@dataclass(frozen=True)
+class QualifierWord:
+    """One row of ``data/qualifiers.tsv``: 不超过 stands before the number, sets 'at most',
+    reads 'no more than' in English and is a limit (a threshold, not a result)."""
+
+    zh: str
+    position: str  # before / inner / after
+    qualifier: str
+    en: str
+    limit: bool
+
+
+@lru_cache(maxsize=1)
+def qualifier_words() -> tuple[QualifierWord, ...]:
+    """The qualifier words, longest first (不超过 before 超).
+
+    >>> [w.en for w in qualifier_words() if w.zh in ("不超过", "超")]
+    ['no more than', 'over']
+    """
+    text = resources.files("qa").joinpath("data/qualifiers.tsv").read_text(encoding="utf-8")
+    rows = [(line.split("\t") + [""] * 5)[:5] for line in text.splitlines()
+            if line.strip() and not line.startswith("#")]
+    words = [QualifierWord(zh, pos, q, en, flag == "limit") for zh, pos, q, en, flag in rows]
+    return tuple(sorted(words, key=lambda w: -len(w.zh)))
+
+
+# qualifier → its English ('over' → 'over', 'at most' → 'no more than')
+QUALIFIER_EN: dict[str, str] = {w.qualifier: w.en for w in qualifier_words() if w.en}
+LIMIT_QUALIFIERS = frozenset(w.qualifier for w in qualifier_words() if w.limit)
+
+
+def is_limit(qualifier: str | None) -> bool:
+    """A threshold or requirement ('5000万元以下', '不少于1小时'), not a result.
+
+    >>> is_limit("under"), is_limit("cumulative+at least"), is_limit("over")
+    (True, True, False)
+    """
+    return any(part in LIMIT_QUALIFIERS for part in (qualifier or "").split("+"))
+
 
 _SCALES: tuple[tuple[float, str], ...] = ((1e12, "trillion"), (1e9, "billion"), (1e6, "million"))
 
