@@ -87,10 +87,13 @@ def test_qa_eval_end_to_end_with_thresholds(real_index, tmp_path, capsys):
 
 @pytest.mark.parametrize("text, wants, ok", [
     ("In 2023, 233 enterprises were granted credit [1]. Source: “小巨人信用贷授信企业 233 家”", True, True),
-    ("The 2023 report says [1]: “成立科创金融联盟”", False, True),
+    ("The 2023 report answers this in its section on banking · science and technology (word-by-word gloss) [1]. "
+     "Terms in the quoted sentence: sci-tech finance alliance. Quote: “成立科创金融联盟”", False, True),
+    ("The 2023 report says [1]: “成立科创金融联盟”", False, False),  # only a Chinese quote
     ("The 2023 report says [1]: “小巨人信用贷授信企业 233 家”", True, False),  # the figure only in the quote
     ("In 2023, 授信企业: 233 [1].", True, False),  # Chinese outside quotes
-    ("In 2023, [家庭医生] · team: 21,500 [1].", True, True),  # a bracketed name is allowed
+    ("In 2023, enterprises granted credit: 233 [1].", True, False),  # a label, not a sentence
+    ("The number of [家庭医生] teams was 21,500 in 2023 [1].", True, True),  # a bracketed name is allowed
 ])
 def test_english_quality(text, wants, ok):
     from qa.evaluate import english_quality

@@ -43,6 +43,7 @@ from qa.glossary import Glossary
 from qa.passages import SECTION_SEP, Passage, continuation_leads, strip_markup
 from qa.question import COMPARE_CUES_EN, COMPARE_CUES_ZH, Query, analyze, content_terms, names, ordinals_in
 from qa.retrieve import Hit, Retriever, check_question, detect_language, get_retriever
+from qa.english import describe, text_opening
 from qa.units import format_number_en, is_limit, normalize_unit, render_en, render_zh
 
 # hand-set values live in qa.config.AnswerConfig, with their reasons; kept as names here
@@ -918,9 +919,14 @@ class Answerer:
     def _english_part(self, q: Query, b: Block, n: int, clause: str) -> str:
         lead = self._lead(q, b) if q.kinds else []  # "what/which" questions: the sentence answers
         if lead:
-            items = "; ".join(f"{_metric_en(f, self.glossary, q.concepts)}: {_figure_en(f)}" for f in lead)
-            return f"In {b.year}, {items} [{n}]. Source: {quote_en(clause)}"
-        return f"The {b.year} report says [{n}]: {quote_en(clause)}"
+            p = b.hit.passage
+            sentence = describe(lead, b.year, self.glossary, p.text, q.concepts, b.figures, offset=p.start)
+            return f"{sentence} [{n}]. Source: {quote_en(clause)}"
+        p = b.hit.passage
+        s, e = b.sentence
+        figs = [f for f in b.figures if s <= f.start < e]
+        opening = text_opening(b.year, p.section, strip_markup(p.span(s, e)), self.glossary, figs, n)
+        return f"{opening} Quote: {quote_en(clause)}"
 
     def _comparison(self, q: Query, blocks: list[Block]) -> list[dict]:
         """Difference and ratio between the two years' leading figures of the same kind/unit."""
@@ -1061,10 +1067,14 @@ class Answerer:
                             p.year, p.section, p.id, p.text, p.span(s, e), s, e)
         quote = strip_markup(p.span(s, e)).strip()
         span = pick.scored.span
-        figures, allowed = [], []
+        figures, allowed, figure_objs = [], [], []
         if span is None:
-            text = (f"据《{citation.title}》：{quote}[1]" if q.lang == "zh"
-                    else f"The {citation.title} says [1]: {quote_en(quote)}")
+            if q.lang == "zh":
+                text = f"据《{citation.title}》：{quote}[1]"
+            else:
+                figure_objs = [f for f in self.figures.get(p.id, []) if s <= f.start < e]
+                opening = text_opening(p.year, p.section, quote, self.glossary, figure_objs, 1)
+                text = f"{opening} Quote: {quote_en(quote)}"
         else:
             a, b = pick.span_abs
             normalized, base = normalize_unit(span.value, span.unit) if span.unit else (span.normalized, "")
@@ -1078,9 +1088,16 @@ class Answerer:
             else:
                 rendered = render_span_en(span)
                 allowed.append(rendered)
-                text = f"In {p.year}: {rendered} [1]. Source: {quote_en(quote)}"
+                fig = next((f for f in self.figures.get(p.id, []) if f.start <= a < f.end), None)
+                if fig is not None and fig.metric and _figure_type(fig) == span.type:
+                    # the rules know this figure's metric: the sentence names what it measures
+                    lead = describe([fig], p.year, self.glossary, p.text, q.concepts, offset=p.start)
+                    figure_objs.append(fig)
+                else:
+                    lead = f"In {p.year}, the report gives {rendered} in the sentence quoted below"
+                text = f"{lead} [1]. Source: {quote_en(quote)}"
         answer = Answer(q.text, q.lang, True, text, figures, [citation],
-                        [_hit_dict(h) for h in hits[:5]], [])
+                        [_hit_dict(h) for h in hits[:5]], [], figure_objs=figure_objs)
         answer.reader = {"chosen_by": "learned", "probability": round(pick.prob, 4),
                          "answer_type": q.answer_type}
         answer.allowed_renderings = allowed
@@ -1125,12 +1142,17 @@ def _add_note(answer: Answer, lang: str, mentions: list, zh: Callable[[list], st
     answer.noted_years = list(answer.noted_years) + [y for y, _ in mentions]
 
 
+def _figure_type(f: Figure) -> str:
+    """A rules figure's kind as the learned reader's answer type (a change in % is a percent)."""
+    if f.kind == "growth":
+        return "percent" if f.base_unit in ("%", "pp") else "count"
+    return FIGURE_TYPES.get(f.kind, "count")
+
+
 def _figure_fits(q: Query, f: Figure) -> bool:
     """Whether a rules figure is of a type the question can take, with the measure word it
     asks for ("多少张床位" is not answered in 人次)."""
-    kind = FIGURE_TYPES.get(f.kind, "count")
-    if f.kind == "growth":
-        kind = "percent" if f.base_unit in ("%", "pp") else "count"
+    kind = _figure_type(f)
     if type_agreement(q.answer_type, kind) <= 0 and q.answer_type != "text":
         return False
     unit = asked_measure_word(q.text) if q.lang == "zh" else ""

@@ -326,8 +326,8 @@ def _formula_en(r: Result, row: list[Found]) -> str:
 
 OP_ZH = {"average": "平均", "sum": "合计", "share": "占比", "difference": "相差", "ratio": "倍数",
          "growth": "增长", "cagr": "年均增长"}
-OP_EN = {"average": "on average", "sum": "in total", "share": "a share of", "difference": "a difference of",
-         "ratio": "a ratio of", "growth": "growth of", "cagr": "compound annual growth of"}
+OP_EN = {"average": "the average", "sum": "the total", "share": "the share", "difference": "the difference",
+         "ratio": "the ratio", "growth": "the growth", "cagr": "the compound annual growth rate"}
 
 
 def _line(q: Query, plan: Plan, r: Result, d: dict, row: list[Found], ns: list[int]) -> str:
@@ -344,10 +344,11 @@ def _line(q: Query, plan: Plan, r: Result, d: dict, row: list[Found], ns: list[i
         if plan.over_years:
             return f"{years[0]}年至{years[-1]}年{OP_ZH[plan.op]}{r.text}（计算值：{r.formula}）{refs}。"
         return f"{when}：{OP_ZH[plan.op]}{r.text}（计算值：{r.formula}）{refs}。"
-    if plan.over_years:
-        return (f"From {years[0]} to {years[-1]}: {OP_EN[plan.op]} {d['text_en']} "
-                f"(computed: {d['formula_en']}) {refs}.")
-    return f"In {' and '.join(map(str, years))}: {OP_EN[plan.op]} {d['text_en']} (computed: {d['formula_en']}) {refs}."
+    when = (f"from {years[0]} to {years[-1]}" if plan.over_years
+            else f"in {' and '.join(map(str, years))}")
+    # a sentence, with the arithmetic shown: the value is computed, not quoted
+    return (f"Computed from the report's figures, {OP_EN[plan.op]} {when} is {d['text_en']} "
+            f"({d['formula_en']}) {refs}.")
 
 
 def stated_directly(plan: Plan, answer: "Answer") -> bool:

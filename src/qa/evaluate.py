@@ -161,19 +161,27 @@ def score_one(gold: dict, answer: dict, k: int) -> Result:
 
 _QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"|\[[^\]]*\]|（[^）]*）|\([^)]*\)")
 _CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
+_EN_WORD = re.compile(r"[A-Za-z]{2,}")
+MIN_ENGLISH_WORDS = 5  # "The 2023 report says" (4 words) is no answer of its own
+# a figure straight after a label's colon: "credit support: RMB 1.5 billion", "In 2023: 68,000"
+_LABEL_FIGURE = re.compile(r"(?<!\d):\s*(?:(?:over|nearly|about|under|no more than|at least|RMB|US\$)\s*)?\d")
 _EN_FIGURE = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|first|second|third)\b", re.I)
 
 
 def english_quality(answer: dict, wants_figure: bool) -> bool:
-    """An English answer a reader can use: no Chinese outside quotation marks and brackets,
-    and (when a figure is asked) the lead line gives it in English form, outside quotes."""
+    """An English answer a reader can use: no Chinese outside quotation marks and brackets;
+    an English sentence of its own, not only a quote ('The 2023 report says: “…”' is not);
+    and, when a figure is asked, a lead line that gives it in English form, outside quotes,
+    in a sentence rather than after a label ('enterprises granted credit: 233' is not)."""
     text = strip_markup(answer.get("answer", ""))
     outside = _QUOTED.sub(" ", text)
-    if _CJK_CHAR.search(outside):
+    if _CJK_CHAR.search(outside) or len(_EN_WORD.findall(outside)) < MIN_ENGLISH_WORDS:
         return False
     if not wants_figure:
         return True
     lead = _QUOTED.sub(" ", text.split("\n", 1)[0])
+    if _LABEL_FIGURE.search(lead):
+        return False
     return bool(_EN_FIGURE.search(re.sub(r"\b(?:19|20)\d{2}\b", " ", lead)))
 
 
