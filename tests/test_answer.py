@@ -61,6 +61,14 @@ def test_english_answers_are_english_sentences(answerer, question, wants_figure)
     assert " · " not in a.answer.split("(word-by-word gloss)")[-1].split("Quote:")[0]  # no glued labels
 
 
+def test_a_chinese_comparison_gives_both_years_and_the_computed_change(answerer):
+    # 贷款金额 is written only in 2023's sentence; it says how the loans are measured (a money
+    # cue), so 2021's 信贷支持 is not "a metric only the other report gives"
+    a = answerer.ask("对比2021年和2023年高企贷的贷款金额")
+    assert {f["year"] for f in a.figures} >= {2021, 2023} and 1521.63 in values(a)
+    assert a.computed and a.computed[0]["op"] == "difference" and "（计算值）" in a.answer
+
+
 def test_chinese_question_chinese_answer(answerer, sources):
     a = answerer.ask("2023年高企贷支持了多少家企业？")
     assert a.answerable and a.language == "zh"

@@ -41,7 +41,7 @@ from qa.spelling import Speller
 from qa.figures import Figure
 from qa.glossary import Glossary
 from qa.passages import SECTION_SEP, Passage, continuation_leads, strip_markup
-from qa.question import COMPARE_CUES_EN, COMPARE_CUES_ZH, Query, analyze, content_terms, names, ordinals_in
+from qa.question import COMPARE_CUES_EN, COMPARE_CUES_ZH, ZH_KIND_CUES, Query, analyze, content_terms, names, ordinals_in
 from qa.retrieve import Hit, Retriever, check_question, detect_language, get_retriever
 from qa.english import describe, text_opening
 from qa.units import format_number_en, is_limit, normalize_unit, render_en, render_zh
@@ -174,9 +174,16 @@ def _subset_score(q: Query, passage: Passage, sentence: tuple[int, int], fig: Fi
         return 0.0
     head, part = before[:at], strip_markup(passage.span(sentence[0], sentence[1]))[at:]
     # a specific term, or a place the question names ("Shanghai": "…5080亿元,其中上海近1518亿元")
-    named = (any(q.says(part, t) and not q.says(head, t) for t in q.key_terms)
+    named = (any(q.says(part, t) and not q.says(head, t) and not _measure_term(t, fig.kind) for t in q.key_terms)
              or any(c in part and c not in head for c in q.places))
     return W.part_named if named else W.part_unnamed
+
+
+def _measure_term(term: str, kind: str) -> bool:
+    """A term that says how a figure of this kind is measured (贷款金额 for money: a kind
+    cue, data/question_cues.tsv), not which part it is about: "the Gaoqidai loan amounts"
+    asks for the total, even when only the part's clause writes 贷款金额."""
+    return any(k == kind and re.search(pattern, term) for pattern, k in ZH_KIND_CUES)
 
 
 # "共/合计" after a list totals it ("共同/共享" are other words)
@@ -455,7 +462,8 @@ def _confidence(q: Query, best: Candidate, figs: list[Figure]) -> float:
     """How well the best evidence answers: its term coverage, less what contradicts the
     question (calibrated with MIN_CONFIDENCE on eval/gold.jsonl)."""
     confidence = best.coverage
-    key = q.key_terms
+    # a measure term (贷款金额 for money) says how, not what: its absence is no contradiction
+    key = [t for t in q.key_terms if not any(_measure_term(t, k) for k in q.kinds)]
     p = best.hit.passage
     if key and not any(t in p.clean_text or t in p.section for t in key):
         confidence -= W.conf_key_absent  # e.g. a metric only the other year's report gives
@@ -943,7 +951,10 @@ class Answerer:
             return []
         if any(is_limit(f.qualifier) for f in (fa, fb)):
             return []  # a limit ("5000万元以下") is not a quantity to subtract
-        if _overlap(fa.metric, fb.metric) < W.metric_overlap_min and not any(t in _context(a) and t in _context(b) for t in q.key_terms):
+        # the thing compared: a specific term or a glossary concept of the question (not a
+        # measure term such as 贷款金额, which says how, not what) named in both contexts
+        named = [t for t in dict.fromkeys(q.key_terms + q.concepts) if not any(_measure_term(t, k) for k in q.kinds)]
+        if _overlap(fa.metric, fb.metric) < W.metric_overlap_min and not any(t in _context(a) and t in _context(b) for t in named):
             return []  # two figures about different things: no arithmetic between them
         na, nb = blocks.index(a) + 1, blocks.index(b) + 1
         diff = fb.normalized_value - fa.normalized_value
