@@ -69,6 +69,16 @@ def test_a_chinese_comparison_gives_both_years_and_the_computed_change(answerer)
     assert a.computed and a.computed[0]["op"] == "difference" and "（计算值）" in a.answer
 
 
+@pytest.mark.parametrize("question", ["对比2021年和2023年高企贷的贷款金额",
+                                      "Compare the Gaoqidai loan amounts in 2021 and 2023"])
+def test_an_unnamed_part_yields_to_its_total(answerer, question):
+    # "共为9729家高企提供信贷支持3534.78亿元,其中中小企业8890家,贷款金额1988.04亿元": the
+    # question names no part (中小企业), so the total answers, though only the part repeats 贷款金额
+    a = answerer.ask(question)
+    by_year = {f["year"]: f["value"] for f in reversed(a.figures)}
+    assert by_year.get(2023) == 3534.78 and by_year.get(2021) == 1521.63
+
+
 def test_chinese_question_chinese_answer(answerer, sources):
     a = answerer.ask("2023年高企贷支持了多少家企业？")
     assert a.answerable and a.language == "zh"

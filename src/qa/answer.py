@@ -358,8 +358,35 @@ def candidates(q: Query, hits: list[Hit], figures: dict[str, list[Figure]],
                          - parts.get(p.id, 0.0)
                          + W.latin * _latin_score(q, window))
                 out.append(Candidate(f, hit, sent, score, cov, context, f"{window} {f.metric}"))
+    _parts_yield_to_totals(q, out)
     out.sort(key=lambda c: -c.score)
     return out
+
+
+def _parts_yield_to_totals(q: Query, cands: list[Candidate]) -> None:
+    """A part the question does not name ("其中中小企业8890家,贷款金额1988.04亿元") is never a
+    better answer than the total of the same kind before "其中" in its sentence (3534.78亿元),
+    even when the part's clause happens to repeat a word of the question (贷款金额)."""
+    by_sentence: dict[tuple[str, int], list[Candidate]] = {}
+    for c in cands:
+        if c.figure is not None:
+            by_sentence.setdefault((c.hit.passage.id, c.sentence[0]), []).append(c)
+    for group in by_sentence.values():
+        for c in group:
+            p, sent, f = c.hit.passage, c.sentence, c.figure
+            if _subset_score(q, p, sent, f) >= 0:
+                continue
+            raw = p.span(sent[0], f.start)
+            cut = sent[0] + raw.rfind("其中")  # the raw text: offsets stay the source's
+            head, part = strip_markup(raw[:raw.rfind("其中")]), strip_markup(p.span(cut, sent[1]))
+            measures = [t for t in q.terms if any(_measure_term(t, k) for k in q.kinds)]
+            if any(t in part and t not in head for t in q.terms
+                   if not any(t in m for m in measures)):
+                continue  # the question says what only the part says ("成功登陆科创板")
+            totals = [t.score for t in group if t.figure.end <= cut and t.figure.kind == f.kind
+                      and t.figure.base_unit == f.base_unit]
+            if totals and c.score >= max(totals):
+                c.score = max(totals) - W.part_yield
 
 
 # --- composition ---------------------------------------------------------------------------

@@ -72,6 +72,7 @@ class RulesWeights:
     latin: float = 0.5  # a Latin term of the question (PCT) next to the figure
     part_named: float = 0.3  # an "其中" part the question names
     part_unnamed: float = -0.3  # an "其中" part the question does not name yields to the headline
+    part_yield: float = 0.01  # ... and ranks just below the total of its kind before 其中
     total_over_named_part: float = -0.8  # a total over a list when the question names only some items
     sub_heading_part: float = 0.6  # a paragraph under a sub-heading the question does not name
     kind_exact: float = 1.0  # the figure is of the kind asked (first kind)
