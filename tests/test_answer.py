@@ -271,7 +271,7 @@ def test_grounding_rejects_an_invented_number(answerer):
 
 def test_grounding_allows_renderings_and_computed_values():
     c = Citation(1, "d", "t", 2023, "s", "p", "共为**9729**家提供1521.63亿元", "共为**9729**家", 0, 10)
-    ok = Answer("q", "en", True, "In 2023, 9,729 enterprises, RMB 152.16 billion [1].", citations=[c])
+    ok = Answer("q", "en", True, "In 2023, 9,729 enterprises, RMB 152.163 billion [1].", citations=[c])
     from qa.figures import extract_figures
     ok.figure_objs = extract_figures(c.text, year=2023)
     assert ungrounded_numbers(ok) == []
@@ -584,3 +584,13 @@ def test_a_comparison_gives_figures_whatever_the_verb(answerer, question):
     a = answerer.ask(question)
     assert [c.year for c in a.citations] == [2021, 2023]
     assert 1521.63 in values(a) and a.computed and a.computed[0]["op"] == "difference"
+
+
+def test_a_numbered_heading_is_never_a_candidate_sentence():
+    from qa.answer import candidates
+    from qa.question import analyze
+
+    _, figures, hits = _synthetic(["一、星海综合", "星海综合实力持续增强，发展质量稳步提升。"])
+    q = analyze("星海综合情况如何？", [2030])
+    said = {c.hit.passage.span(*c.sentence) for c in candidates(q, hits, figures)}
+    assert "一、星海综合" not in said and any("实力" in s for s in said)

@@ -44,7 +44,7 @@ def test_the_formula_names_each_operand_as_written():
     assert r.formula == "4756.47亿元 ÷ 2.63万户 = 1808.54万元/户"
     assert r.operands == [1, 2]
     assert (r.normalized_value, r.base_unit) == (pytest.approx(18085437.26, rel=1e-9), "元/户")
-    assert render_en(r, "firm") == "RMB 18.09 million per firm"
+    assert render_en(r, "firm") == "RMB 18.0854 million per firm"
 
 
 def test_no_arithmetic_between_different_units():

@@ -88,3 +88,22 @@ def test_text_opening_is_english_and_labels_the_gloss():
     assert s.startswith("The 2023 report answers this in its section on") and "(word-by-word gloss) [1]." in s
     assert "sci-tech finance alliance" in s and "RMB 1 billion" in s
     assert not has_cjk_outside_quotes(s)
+
+
+def test_a_statistical_bulletin_counts_things_and_measures_quantities():
+    # units of data/measure_words.txt are figures too: pigs (头), beds (张), tonnes (万吨)
+    text = "全年生猪出栏312.7万头，比上年增长3.5%；粮食总产量215.8万吨。"
+    found = {f.text: f for f in extract_figures(text, year=2022)}
+    assert {"312.7万头", "215.8万吨"} <= set(found)
+    grain = replace(found["215.8万吨"], metric="粮食总产量")
+    s = describe([grain], 2022, Glossary([("粮食总产量", "total grain output", "")]), text)
+    assert s == "The total grain output was 2.158 million tonnes in 2022"  # exact, and the unit named
+    # an age names a group, not a figure: "5岁以下儿童死亡率为4.5‰"
+    assert [f.text for f in extract_figures("5岁以下儿童死亡率为4.5‰")] == ["4.5‰"]
+
+
+def test_a_numbered_heading_is_never_the_quoted_answer():
+    from qa.passages import is_enumerated_heading
+
+    assert is_enumerated_heading("一、综合") and is_enumerated_heading("（三）就业和物价")
+    assert not is_enumerated_heading("一、全年粮食总产量215.8万吨")  # a figure: content

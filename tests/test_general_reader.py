@@ -249,4 +249,4 @@ def test_learned_answers_state_the_report_year(other_answerer):
     zh = other_answerer.ask("全市人均预期寿命是多少岁？")
     en = other_answerer.ask("How many hospital beds did the city have?")
     assert zh.reader["chosen_by"] == en.reader["chosen_by"] == "learned"
-    assert zh.answer.startswith("2022年：81.3岁") and en.answer.startswith("In 2022, the report gives 68,000")
+    assert zh.answer.startswith("2022年：81.3岁") and en.answer.startswith("The number of beds was 68,000 in 2022")

@@ -73,10 +73,10 @@ def test_ordinal_en(n: int, expected: str) -> None:
 @pytest.mark.parametrize(
     "text,expected",
     [
-        ("1521.63亿元", "RMB 152.16 billion"),
+        ("1521.63亿元", "RMB 152.163 billion"),
         ("2.06 万亿元", "RMB 2.06 trillion"),
         ("1.8万亿元", "RMB 1.8 trillion"),
-        ("2937.6万元", "RMB 29.38 million"),
+        ("2937.6万元", "RMB 29.376 million"),
         ("10亿元", "RMB 1 billion"),
         ("0.225亿元", "RMB 22.5 million"),
         ("近 1 亿元", "nearly RMB 100 million"),

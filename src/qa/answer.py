@@ -40,7 +40,7 @@ from qa.tokenize import get_tokenizer
 from qa.spelling import Speller
 from qa.figures import Figure
 from qa.glossary import Glossary
-from qa.passages import SECTION_SEP, Passage, continuation_leads, strip_markup
+from qa.passages import SECTION_SEP, Passage, continuation_leads, is_enumerated_heading, strip_markup
 from qa.question import COMPARE_CUES_EN, COMPARE_CUES_ZH, ZH_KIND_CUES, Query, analyze, content_terms, names, ordinals_in
 from qa.retrieve import Hit, Retriever, check_question, detect_language, get_retriever
 from qa.english import describe, text_opening
@@ -327,6 +327,8 @@ def candidates(q: Query, hits: list[Hit], figures: dict[str, list[Figure]],
 
         for sent in p.sentences or ((p.start, p.end),):
             s_text = strip_markup(p.span(*sent))
+            if is_enumerated_heading(s_text):
+                continue  # "一、综合" names a section; it answers nothing
             in_sent = [f for f in figs if sent[0] <= f.start < sent[1]]
             cov = max(_coverage(q.terms, s_text + section, q.synonyms), W.passage_coverage * passage_cov, _latin_score(q, s_text))
             if lead is not None:  # what only the lead names counts, discounted

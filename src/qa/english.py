@@ -29,7 +29,7 @@ from importlib import resources
 from qa.bridge import english_gloss
 from qa.figures import Figure
 from qa.glossary import Glossary
-from qa.units import render_en
+from qa.units import is_measure_unit, render_en
 
 MONTHS = ("January February March April May June July August September October November "
           "December").split()
@@ -163,7 +163,10 @@ def subject(fig: Figure, glossary: Glossary, asked: Collection[str] = (), text: 
     quantity = re.compile(_rule("quantity_head", "-"), re.I)
     before = [en for w, en in rest if w in asked]
     if not before and fig.kind != "rank":  # the thing ranked is the subject on its own
-        before = [en for w, en in rest[-1:]]
+        # the word before the head; a dictionary sense only when written right before it
+        # (粮食总产量: grain · output), since a sense out of context is often the wrong one
+        before = [en for w, en in rest[-1:]
+                  if glossary.en_for(w) or _glossary_en(w, glossary) or f"{w}{head_zh}" in text.replace("**", "")]
     before = [e for e in dict.fromkeys(before) if not quantity.match(e) and e.lower() not in head.lower()]
     wider = [e for e in before if head.lower() in e.lower()]  # "sci-tech innovation vouchers" ⊃ "innovation vouchers"
     if wider:
@@ -224,14 +227,15 @@ def clause(fig: Figure, subj: Subject, text: str, offset: int = 0) -> str:
     """'the number of enterprises granted credit was 233' (no context, no year)."""
     head = subj.head
     kind = fig.kind
-    if fig.kind in ("count", "ordinal", "money") and re.match(_rule("quantity_head", "-"), head, re.I):
-        kind = "quantity"  # "the number of patents granted", "the total market value"
+    measure = fig.kind == "count" and is_measure_unit(fig.unit)
+    if measure or fig.kind in ("count", "ordinal", "money") and re.match(_rule("quantity_head", "-"), head, re.I):
+        kind = "quantity"  # "the number of patents granted", "the total market value", "the grain output"
     noun = _rule("subject", kind).format(head=head) if subj.named else head
     for part in (fig.qualifier or "").split("+"):
         word = _rule("metric_qualifier", part) if part else ""
         if word and kind != "rank" and noun.startswith("the "):
             noun = f"the {word} {noun[4:]}"  # the cumulative number of …
-    value = render_en(fig)
+    value = render_en(fig, with_noun=measure)  # a measure names its unit: 2.158 million tonnes
     if kind == "growth":
         verb = _rule("verb", "growth-" if (fig.growth or 0) < 0 else "growth+")
         base = change_base(text, fig, offset)
@@ -312,7 +316,8 @@ def text_opening(year: int | None, section: str, quote: str, glossary: Glossary,
     >>> text_opening(2023, "7.1 科技金融 › 金融支持科技创新", "成立科创金融联盟", Glossary([("科创金融联盟", "sci-tech finance alliance", "")]), [], 1)
     'The 2023 report answers this in its section on banking · be in favor of · science and technology · bring forth new ideas (word-by-word gloss) [1]. Terms in the quoted sentence: sci-tech finance alliance.'
     """
-    title = re.sub(r"^[\d.]+\s*|^[一二三四五六七八九十]+、", "", section.split("›")[-1].strip())
+    title = re.sub(r"^[\d.]+\s*|^[一二三四五六七八九十]+、|^[（(][一二三四五六七八九十\d]+[)）]", "",
+                   section.split("›")[-1].strip())
     gloss = word_gloss(title, glossary)
     where = f"in its section on {' · '.join(gloss)} (word-by-word gloss)" if gloss else "in the passage below"
     report = f"The {year} report" if year else "The report"

@@ -61,7 +61,7 @@ from typing import Any
 
 import cn2an
 
-from qa.units import MAGNITUDES, MONEY_UNITS, normalize_unit, qualifier_words
+from qa.units import MAGNITUDES, MONEY_UNITS, measure_word_sections, normalize_unit, qualifier_words
 
 KINDS = ("count", "money", "percent", "growth", "rank", "year", "ordinal")
 
@@ -116,16 +116,26 @@ _DECREASE = ("下降", "减少", "降低", "下滑", "回落", "下跌", "降幅
 _GROWTH_RE = re.compile(rf"({'|'.join(_INCREASE + _DECREASE)})(?:了|达到|达|为)?{_G}$")
 
 # Counting / money / percent units. Longest match wins.
-_UNITS = (
+_UNITS = tuple((
     "万亿元 亿元 万元 元 美元 欧元 港元 人民币 % ％ ‰ 个百分点 百分点 成 "
     "家次 人次 户次 家 户 件 项 个月 个 人 位 名 次 台 套 篇 种 类 款 所 批 笔 倍 "
     "部门 座 条 届 周年 年 天 小时 金 银 铜 平方公里 平方米 公里 千克 吨"
-).split()
+).split())
+# ... and every counting and measuring word of data/measure_words.txt (辆, 头, 张, 床, 剂次,
+# 公顷, 千瓦时 …): a statistical bulletin counts pigs and hospital beds, not only firms
+_UNITS += tuple(w for section in ("counts", "measures") for w in measure_word_sections().get(section, ())
+                if w not in _UNITS and w not in ("种族", "语种", "岁"))  # 5岁以下儿童: an age names a group
 _UNIT_RE = re.compile("|".join(sorted(map(re.escape, _UNITS), key=len, reverse=True)))
-# A single-character unit that starts a longer word is not a unit (所有, 条件, 成功).
+# A single-character unit that starts a longer word is not a unit (所有, 条件, 成功, 支持).
 _UNIT_NOT_BEFORE = {
     "所": "有以属在谓得需", "条": "件例", "名": "单称义", "成": "功立为果本交员熟效长",
     "人": "民口才工均", "周": "期边", "批": "准复", "款": "项", "元": "素",
+    "支": "持撑付出柱", "首": "次台批个家都先创", "本": "地年市次科土", "包": "括含", "根": "据本",
+    "份": "额", "幅": "度", "场": "景所馆地", "片": "区", "双": "创向", "门": "槛类户", "对": "于外接",
+    "起": "来步草", "只": "有是要", "队": "伍", "度": "过", "层": "次面级", "级": "别", "口": "岸径",
+    "集": "团聚成中群", "节": "能约点", "章": "程", "块": "钱", "把": "握", "米": "粮",
+    "码": "头", "票": "据", "席": "位", "部": "门分署", "头": "部", "张": "江", "例": "如",
+    "架": "构", "株": "洲", "卷": "烟", "尾": "气", "羽": "毛",
 }
 _MEDAL_UNITS = ("金", "银", "铜")
 _DURATION_UNITS = ("年", "个月", "天", "小时", "周")

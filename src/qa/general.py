@@ -16,25 +16,15 @@ from functools import lru_cache
 from importlib import resources
 
 from qa.features import SentenceView
+from qa.passages import is_enumerated_heading
 from qa.reader import GeneralReader, Scored, question_view
 from qa.spans import Span, find_spans
-from qa.units import format_number_en, ordinal_en, qualifier_words, split_magnitude
+from qa.units import format_number_en, ordinal_en, qualifier_words, split_magnitude, units_en
 
 MONTHS = ("January February March April May June July August September October November "
           "December").split()
 # qualifier word → English, longest first (data/qualifiers.tsv): 不超过 is 'no more than', not 'over'
 _QUAL_EN = {w.zh: w.en for w in qualifier_words()}
-
-
-@lru_cache(maxsize=1)
-def units_en() -> dict[str, tuple[str, str]]:
-    text = resources.files("qa").joinpath("data/units_en.tsv").read_text(encoding="utf-8")
-    out = {}
-    for line in text.splitlines():
-        if line.strip() and not line.startswith("#"):
-            zh, one, many = (line.split("\t") + ["", ""])[:3]
-            out[zh] = (one, many or one)
-    return out
 
 
 def _qualifier_en(span: Span) -> str:
@@ -107,6 +97,8 @@ def sentence_views(hits, sims: dict[tuple[str, int], float]) -> list[SentenceVie
     for hit in hits:
         p = hit.passage
         for s, e in p.sentences or ((p.start, p.end),):
+            if is_enumerated_heading(p.span(s, e)):
+                continue  # "一、综合" names a section; it answers nothing
             views.append(SentenceView(p.span(s, e), sims.get((p.id, s), 0.0), 0.0, hit.rank, offset=s,
                                       meta={"hit": hit, "sentence": (s, e)}))
     return views

@@ -141,6 +141,25 @@ def _trimmed(line: _Line) -> tuple[int, int]:
     return line.start + lead, line.start + len(line.text.rstrip())
 
 
+# A numbered heading of a Chinese official document (一、综合 / （一）经济总量 / 第二章 …):
+# short, no sentence punctuation, no figure. Kept in the passage text (the parser's passages
+# are unchanged), but never quoted as the answer to a question.
+_CN_NUM = "一二三四五六七八九十百零〇"
+ENUMERATED_HEADING = re.compile(
+    rf"^(?:第[{_CN_NUM}\d]+[章节篇]|[{_CN_NUM}]+[、．]|[（(][{_CN_NUM}\d]+[)）]|\d{{1,2}}[、．])"
+    r"\s*[^，,。；;：:！!？?、\n]{1,30}$")
+
+
+def is_enumerated_heading(text: str) -> bool:
+    """Whether a line is only a numbered heading.
+
+    >>> is_enumerated_heading("一、综合"), is_enumerated_heading("（二）床位"), is_enumerated_heading("一、加强统筹，推进改革。")
+    (True, True, False)
+    """
+    s = text.strip()
+    return bool(ENUMERATED_HEADING.match(s)) and not FIGURE_LIKE.search(s)
+
+
 def heading_level(line: str) -> int | None:
     """Level of a heading line, or None for content.
 

@@ -117,6 +117,24 @@ def qualifier_words() -> tuple[QualifierWord, ...]:
     return tuple(sorted(words, key=lambda w: -len(w.zh)))
 
 
+@lru_cache(maxsize=1)
+def measure_word_sections() -> dict[str, tuple[str, ...]]:
+    """The units of ``data/measure_words.txt`` by section ('money', 'counts', 'measures' …).
+
+    >>> "头" in measure_word_sections()["counts"], "公顷" in measure_word_sections()["measures"]
+    (True, True)
+    """
+    text = resources.files("qa").joinpath("data/measure_words.txt").read_text(encoding="utf-8")
+    out: dict[str, list[str]] = {}
+    section = ""
+    for line in text.splitlines():
+        if line.startswith("#"):
+            section = line[1:].strip().split(" ", 1)[0]
+            continue
+        out.setdefault(section, []).extend(line.split())
+    return {k: tuple(v) for k, v in out.items()}
+
+
 # qualifier → its English ('over' → 'over', 'at most' → 'no more than')
 QUALIFIER_EN: dict[str, str] = {w.qualifier: w.en for w in qualifier_words() if w.en}
 LIMIT_QUALIFIERS = frozenset(w.qualifier for w in qualifier_words() if w.limit)
@@ -203,12 +221,17 @@ def ordinal_en(n: float) -> str:
 def scale_en(x: float) -> str:
     """A large number in words: 152163000000 -> '152.16 billion'.
 
-    >>> scale_en(29376000.0), scale_en(29900.0), scale_en(1e9)
-    ('29.38 million', '29,900', '1 billion')
+    Exact to the report's own digits: scaling adds decimals (2937.6万 = 29.376 million,
+    1521.63亿 = 152.163 billion), and rounding them away would change the figure.
+
+    >>> scale_en(29376000.0), scale_en(29900.0), scale_en(1e9), scale_en(152163000000.0)
+    ('29.376 million', '29,900', '1 billion', '152.163 billion')
     """
     for size, word in _SCALES:
         if abs(x) >= size:
-            return f"{format_number_en(x / size)} {word}"
+            q = Decimal(repr(float(x))) / Decimal(int(size))
+            text = f"{q.quantize(Decimal('0.0001'), rounding=ROUND_HALF_UP):,.4f}".rstrip("0").rstrip(".")
+            return f"{text} {word}"
     return format_number_en(x)
 
 
@@ -221,8 +244,33 @@ def unit_noun_en(unit: str, count: float | None = None) -> str:
     ('accounts', 'organization', '')
     """
     _, base = split_magnitude(unit)
-    singular, plural = UNIT_NOUNS_EN.get(base, ("", ""))
+    singular, plural = UNIT_NOUNS_EN.get(base) or units_en().get(base, ("", ""))
     return singular if count == 1 else plural
+
+
+@lru_cache(maxsize=1)
+def units_en() -> dict[str, tuple[str, str]]:
+    """English (singular, plural) of units and measure words, ``data/units_en.tsv``
+    (头 → head, 公顷 → hectares); :data:`UNIT_NOUNS_EN` overrides it where the rules'
+    answers want a more generic noun."""
+    text = resources.files("qa").joinpath("data/units_en.tsv").read_text(encoding="utf-8")
+    out = {}
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("#"):
+            zh, one, many = (line.split("\t") + ["", ""])[:3]
+            out[zh] = (one, many or one)
+    return out
+
+
+def is_measure_unit(unit: str) -> bool:
+    """A physical measure (吨, 公顷, 千瓦时 …: ``measures`` of data/measure_words.txt), whose
+    English must name the unit ('2.158 million tonnes'), unlike a count of things.
+
+    >>> is_measure_unit("万吨"), is_measure_unit("家")
+    (True, False)
+    """
+    _, base = split_magnitude(unit)
+    return unit in measure_word_sections().get("measures", ()) or base in measure_word_sections().get("measures", ())
 
 
 def _qualifier_prefix(fig: Figure) -> str:
@@ -289,7 +337,7 @@ def render_en(fig: Figure, *, with_noun: bool = False) -> str:
 
     >>> from qa.figures import extract_figures
     >>> render_en(extract_figures("承保风险2937.6万元")[0])
-    'RMB 29.38 million'
+    'RMB 29.376 million'
     """
     q = _qualifier_prefix(fig)
     if fig.kind == "money":
