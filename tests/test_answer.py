@@ -594,3 +594,10 @@ def test_a_numbered_heading_is_never_a_candidate_sentence():
     q = analyze("星海综合情况如何？", [2030])
     said = {c.hit.passage.span(*c.sentence) for c in candidates(q, hits, figures)}
     assert "一、星海综合" not in said and any("实力" in s for s in said)
+
+
+def test_a_refusal_lists_three_report_years_in_english():
+    from qa.answer import _join_en
+
+    assert _join_en(["2021", "2022", "2023"]) == "2021, 2022 and 2023"
+    assert _join_en(["2021", "2023"]) == "2021 and 2023" and _join_en(["2023"]) == "2023"

@@ -1145,7 +1145,7 @@ class Answerer:
 
     def _unanswerable(self, q: Query, hits: list[Hit], t0: float) -> Answer:
         years = "、".join(str(y) for y in self.retriever.index.years)
-        years_en = " and ".join(str(y) for y in self.retriever.index.years)
+        years_en = _join_en([str(y) for y in self.retriever.index.years])
         asked = "、".join(map(str, q.unknown_years))
         if q.lang == "zh":
             text = (f"抱歉，报告中没有找到能回答这个问题的内容（现有报告年份：{years}）。"
@@ -1163,6 +1163,11 @@ class Answerer:
 # the rules' figure kinds as the learned reader's answer types
 FIGURE_TYPES = {"count": "count", "money": "money", "percent": "percent", "rank": "rank",
                 "year": "date", "ordinal": "rank"}
+
+
+def _join_en(items: list[str]) -> str:
+    """'2021', '2021 and 2023', '2021, 2022 and 2023'."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}" if items else ""
 
 
 def quote_en(text: str) -> str:
