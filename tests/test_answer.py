@@ -549,21 +549,6 @@ def test_filled_coverage_discounts_only_what_the_context_adds():
     assert _filled(0.9, 0.4) == 0.9  # context never lowers coverage
 
 
-def test_english_metric_keeps_the_nearest_words_and_the_asked_term():
-    from qa.answer import _metric_en
-    from qa.figures import extract_figures
-    from qa.glossary import Glossary
-
-    g = Glossary([("星海贷", "Xinghai loans", ""), ("信贷支持", "credit support", ""),
-                  ("中小企业", "SMEs", ""), ("合作银行", "partner banks", "")])
-    from dataclasses import replace
-
-    fig = replace(extract_figures("共提供**12亿元**")[0], metric="星海贷 合作银行 中小企业 信贷支持")
-    assert _metric_en(fig, g) == "SMEs · credit support"
-    assert _metric_en(fig, g, ["星海贷"]) == "Xinghai loans · SMEs · credit support"
-    assert _metric_en(replace(fig, metric="未知词"), g) == "[未知词]"  # never a guessed word
-
-
 @pytest.mark.parametrize("question, year, note", [
     ("上一份报告里，高企贷支持了多少家企业？", 2021, "“上一份报告”即2021年的报告"),
     ("How many PCT applications were filed according to the latest report?", 2023,

@@ -107,3 +107,12 @@ def test_a_numbered_heading_is_never_the_quoted_answer():
 
     assert is_enumerated_heading("一、综合") and is_enumerated_heading("（三）就业和物价")
     assert not is_enumerated_heading("一、全年粮食总产量215.8万吨")  # a figure: content
+
+
+def test_dictionary_senses_never_bring_a_number_of_their_own():
+    # CC-CEDICT's 二氧化碳 is "carbon dioxide CO2": its 2 is no figure of the report
+    from qa.english import word_en
+
+    assert word_en("二氧化碳", Glossary([])) is None
+    f = figs("世界企业78家", "世界 企业")[0]
+    assert describe([f], 2022, Glossary([]), "世界企业78家") == "For world, the number of companies was 78 in 2022"

@@ -153,10 +153,3 @@ def test_a_stated_comparison_with_last_year_is_not_a_year(real_index):
     assert d.figures[0]["text"].startswith("10.62")
 
 
-def test_metrics_without_glossary_english_take_the_dictionary_sense():
-    from qa.answer import _metric_en
-    from qa.figures import Figure
-    from qa.glossary import Glossary
-
-    fig = Figure("78家", 78, "家", 78, "家", None, "count", "世界 企业", 2022, None, None, 0, 3)
-    assert _metric_en(fig, Glossary({})) == "world · company"

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from functools import cached_property, partial
 
 from qa.arith import verify
-from qa.bridge import STOP_EN, Bridge, english_gloss
+from qa.bridge import STOP_EN, Bridge
 from qa.calc_answer import answer_computed, stated_directly
 from qa.compute import plan as compute_plan
 from qa.several import split as split_several
@@ -404,28 +404,6 @@ def _clause_for(p: Passage, sent: tuple[int, int], figs: list[Figure]) -> str:
     left = max([m.end() for m in CLAUSE_SPLIT.finditer(raw, 0, lo)] + [0])
     right = min([m.end() for m in CLAUSE_SPLIT.finditer(raw, hi)] + [len(raw)])
     return "…" + strip_markup(raw[left:right]).strip() + "…"
-
-
-def _metric_en(fig: Figure, glossary: Glossary, asked: Collection[str] = ()) -> str:
-    """The metric in English from glossary terms; when no term of the metric is in the
-    glossary, from CC-CEDICT's first sense of each word, and in Chinese, in brackets, only for
-    words neither knows (never a guessed word).
-
-    The metric's words run up to the figure; the last two name it best, and a term the
-    question asked about (``asked``) stays in front: "Gaoqidai · credit support · SMEs".
-    """
-    if not fig.metric:
-        return "[figure]"
-    words = list(dict.fromkeys(fig.metric.split()))
-    parts = {w: glossary.translate(w) for w in words}
-    known = [w for w in words if not parts[w].startswith("[")]
-    if not known:
-        # no glossary term: CC-CEDICT's first sense of each word (a dictionary's rendering,
-        # not a guess), Chinese in brackets only for words it lacks
-        parts = {w: english_gloss(w) or parts[w] for w in words}
-        known = words
-    kept = [w for w in known if w in asked and w not in known[-2:]] + known[-2:]
-    return " · ".join(dict.fromkeys(parts[w] for w in kept))
 
 
 def _figure_en(fig: Figure) -> str:

@@ -63,6 +63,13 @@ class Subject:
     named: bool  # False when no English name is known
 
 
+def _sense(zh: str) -> str | None:
+    """CC-CEDICT's first sense, unless it holds a digit ('carbon dioxide CO2'): a number in
+    an answer must come from the report, and the grounding check would refuse it."""
+    en = english_gloss(zh)
+    return None if en is None or re.search(r"\d", en) else en
+
+
 def _glossary_en(zh: str, glossary: Glossary) -> str | None:
     """The glossary's English for a word; a word partly known keeps its unknown stretch as
     the dictionary's sense, else in quotes (never a bracketed single character)."""
@@ -72,7 +79,7 @@ def _glossary_en(zh: str, glossary: Glossary) -> str | None:
 
     def fill(m: re.Match[str]) -> str:
         chunk = m.group(1)
-        return english_gloss(chunk) or ("" if len(chunk) < 2 else f"“{chunk}”")
+        return _sense(chunk) or ("" if len(chunk) < 2 else f"“{chunk}”")
 
     return re.sub(r"\s*\[([^\]]*)\]\s*", lambda m: f" {fill(m)} ", en).strip() or None
 
@@ -112,7 +119,7 @@ def word_en(zh: str, glossary: Glossary) -> str | None:
     >>> word_en("企业", Glossary([]))
     'company'
     """
-    return _glossary_en(zh, glossary) or english_gloss(zh)
+    return _glossary_en(zh, glossary) or _sense(zh)
 
 
 def _counted_word(fig: Figure, words: Sequence[str], text: str, offset: int) -> str | None:
@@ -146,10 +153,10 @@ def subject(fig: Figure, glossary: Glossary, asked: Collection[str] = (), text: 
     for w in words:
         if (en := _glossary_en(w, glossary)):
             named.append((w, en))
-        elif (en := english_gloss(w)) and _nominal(w, False):
+        elif (en := _sense(w)) and _nominal(w, False):
             if _pos(w) in ("ns", "nr", "nt"):  # a proper name: the dictionary lower-cases it
                 en = en[:1].upper() + en[1:]
-            named.append((w, plural(en) if fig.kind == "count" else en))
+            named.append((w, en))
     if not named:
         zh = next((w for w in reversed(words) if _nominal(w, False)), words[-1] if words else "")
         return Subject(_rule("unnamed", "-").format(zh=zh) if zh else "figure", "", False)
@@ -158,6 +165,8 @@ def subject(fig: Figure, glossary: Glossary, asked: Collection[str] = (), text: 
     heads = [(w, en) for w, en in named if not preposition.match(en)
              and (fig.kind == "rank" or w not in glossary.places)] or named
     head_zh, head = next(((w, en) for w, en in named if w == counted), heads[-1])
+    if fig.kind == "count" and not glossary.en_for(head_zh):
+        head = plural(head)  # a dictionary sense is singular: the number of companies
     # the context is what comes before the head (孵化器 after 6个试点区 is not their context)
     rest = [(w, en) for w, en in named[:[w for w, _ in named].index(head_zh)]]
     quantity = re.compile(_rule("quantity_head", "-"), re.I)
@@ -301,7 +310,7 @@ def word_gloss(zh: str, glossary: Glossary, limit: int = 8) -> list[str]:
     out: list[str] = []
     for w in jieba.cut(zh, HMM=False):
         en = _glossary_en(w, glossary) if len(w) >= 2 else None
-        en = en or (english_gloss(w) if len(w) >= 2 else None)
+        en = en or (_sense(w) if len(w) >= 2 else None)
         if en and en not in out:
             out.append(en)
     return out[:limit]
