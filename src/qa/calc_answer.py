@@ -351,6 +351,9 @@ def _line(q: Query, plan: Plan, r: Result, d: dict, row: list[Found], ns: list[i
             f"({d['formula_en']}) {refs}.")
 
 
+STATED_REACH = 40  # characters before a stated share in which the asked part must be named
+
+
 def stated_directly(plan: Plan, answer: "Answer") -> bool:
     """Whether a plain answer gives the value as the report states it: a word of that kind
     right before its lead figure ("户均", "占比"), or a ratio the report writes in 倍
@@ -370,6 +373,13 @@ def stated_directly(plan: Plan, answer: "Answer") -> bool:
     wants = {"share": "percent", "growth": "growth", "cagr": "growth"}.get(plan.op)
     if wants and f.get("kind") not in (wants, "percent"):
         return False
+    part = next((o.label for o in plan.operands if o.role == "part"), "")
+    if plan.op == "share" and re.search(r"[\u4e00-\u9fff]", part):
+        # the share the report states must be the asked part's: "其中地表水源供水量5.61亿立方米，
+        # 占总供水量的87.9%" does not state agriculture's share of water use
+        before = strip_markup(c.text[max(0, start - STATED_REACH): max(0, start)])
+        if part not in before:
+            return False
     return bool(plan.stated.search(window))
 
 
