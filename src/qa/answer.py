@@ -44,7 +44,7 @@ from qa.passages import SECTION_SEP, Passage, continuation_leads, is_enumerated_
 from qa.question import COMPARE_CUES_EN, COMPARE_CUES_ZH, ZH_KIND_CUES, Query, analyze, content_terms, names, ordinals_in
 from qa.retrieve import Hit, Retriever, check_question, detect_language, get_retriever
 from qa.english import describe, text_opening
-from qa.units import format_number_en, is_limit, normalize_unit, render_en, render_zh
+from qa.units import format_number_en, is_limit, normalize_unit, render_en, render_zh, scale_en
 
 # hand-set values live in qa.config.AnswerConfig, with their reasons; kept as names here
 # for the tests and callers that import them
@@ -1209,10 +1209,8 @@ def _scaled(value: float, base_unit: str, lang: str) -> tuple[str, str]:
             if abs(value) >= 1e4:
                 return format_number_en(value / 1e4).replace(",", ""), "万元"
             return format_number_en(value).replace(",", ""), "元"
-        for scale, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
-            if abs(value) >= scale:
-                return "RMB " + format_number_en(value / scale), f" {word}"
-        return "RMB " + format_number_en(value), ""
+        number, _, word = scale_en(value).partition(" ")  # the same digits as the figures: 201.315 billion
+        return "RMB " + number, f" {word}" if word else ""
     if base_unit == "%":
         return format_number_en(value), (" percentage points" if lang == "en" else "个百分点")
     num = format_number_en(value)

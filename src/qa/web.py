@@ -6,9 +6,11 @@
 
 The UI: a chat whose answers come in the question's language with ``[n]`` citations (each a
 link that opens its source), a sources panel (report title, year, section, the passage with
-the cited sentence in ``<mark>`` and its figures marked), a figures table, a bar chart when
-the answer compares years, filters (report year, number of passages), bilingual examples and
-the answer's JSON as a download.
+the cited sentence in ``<mark>`` and its figures marked), a figures table (a table on a wide
+screen, one card per figure on a phone; numbers never break), a bar chart whenever the answer
+cites two or more comparable figures, filters (report year, number of passages), bilingual
+examples and the answer's JSON as a download. Report years and titles (the header, the year
+filter, the examples shown, the API description) come from the index's manifest.
 
 The API: ``POST /ask`` (``api_name="ask"``) takes ``question`` and an optional ``year``
 (``""``, ``None`` or ``"All"`` = every report; ``2021`` or ``"2021"`` = that report) and an
@@ -77,6 +79,48 @@ def too_long_hint(n: int) -> str:
             f"The question is {n} characters long; the limit is {MAX_QUESTION_CHARS}, please shorten it.")
 
 
+# --- the reports of the index ---------------------------------------------------------------
+
+APP_TITLE = "上海科技进步报告问答 · Shanghai S&T Progress Reports Q&A"
+
+
+def years_zh(years: list[int]) -> str:
+    """``2021、2022、2023``."""
+    return "、".join(str(y) for y in years)
+
+
+def years_en(years: list[int]) -> str:
+    """``2021``, ``2021 and 2023``, ``2021, 2022 and 2023``."""
+    ys = [str(y) for y in years]
+    return ys[0] if len(ys) == 1 else f"{', '.join(ys[:-1])} and {ys[-1]}" if ys else ""
+
+
+def header_html(documents: list[dict]) -> str:
+    """The page header: what the app does, the years of the reports it answers from and, folded,
+    each report's title — all from the index's manifest."""
+    e = html.escape
+    years = sorted({d["year"] for d in documents if isinstance(d.get("year"), int)})
+    if years:
+        scope = (f"用中文或英文提问，答案附带原文引用与数据（{years_zh(years)} 年报告）。 "
+                 f"Ask in Chinese or English; answers cite the {years_en(years)} "
+                 f"report{'s' if len(years) > 1 else ''}, figures included.")
+    else:
+        scope = "用中文或英文提问，答案附带原文引用与数据。 Ask in Chinese or English; answers cite the reports, figures included."
+    items = "".join(
+        f'<li><span class="qa-year">{e(str(d.get("year", "")))}</span> {e(str(d.get("title_zh") or d.get("doc_id", "")))}'
+        + (f' · {e(str(d["title_en"]))}' if d.get("title_en") and d.get("title_en") != d.get("title_zh") else "")
+        + "</li>" for d in documents)
+    reports = (f'<details class="qa-reports"><summary>报告 / Reports ({len(documents)})</summary>'
+               f"<ul>{items}</ul></details>") if documents else ""
+    return f'<h1>{e(APP_TITLE)}</h1><p class="qa-scope">{e(scope)}</p>{reports}'
+
+
+def examples_for(years: list[int]) -> list[str]:
+    """The examples whose years all have a report (all of them when none would be left)."""
+    kept = [q for q in EXAMPLES if all(int(y) in years for y in re.findall(r"(?<!\d)(?:19|20)\d\d(?!\d)", q))]
+    return kept or list(EXAMPLES)
+
+
 # --- input checks -----------------------------------------------------------------------------
 
 def input_problem(question: object) -> str | None:
@@ -131,19 +175,34 @@ class Engine:
         try:
             return list(self.answerer.retriever.index.years)
         except AttributeError:
-            return [2021, 2023]
+            return sorted({int(d["year"]) for d in self.documents if isinstance(d.get("year"), int)})
+
+    @property
+    def documents(self) -> list[dict]:
+        """The index's reports (manifest entries: doc_id, year, title_zh, title_en), by year."""
+        try:
+            docs = self.answerer.retriever.index.manifest["documents"]
+        except (AttributeError, KeyError, TypeError):
+            return []
+        return sorted((dict(d) for d in docs), key=lambda d: (d.get("year") or 0, str(d.get("doc_id"))))
 
     def ask(self, question: str, year: int | None = None, k: int = DEFAULT_K) -> dict:
         with self._lock:
             return self.answerer.ask(question, year=year, k=k).to_dict()
 
 
+# one Chinese question, one English comparison: the English side loads its own lazy parts
+# (about 4 s on a 2-core machine) that the first English user would otherwise wait for
+WARM_UP = (EXAMPLES[0], "How did Gaoqidai lending change from 2021 to 2023?")
+
+
 def warm_up(answerer: Any) -> None:
-    """One throw-away question so the first user does not pay for lazy loading (jieba, caches)."""
-    try:
-        answerer.ask(EXAMPLES[0])
-    except Exception:  # noqa: BLE001 — a failing warm-up must not stop the app; it is logged
-        log.exception("warm-up question failed")
+    """Throw-away questions so the first user does not pay for lazy loading (jieba, caches)."""
+    for question in WARM_UP:
+        try:
+            answerer.ask(question)
+        except Exception:  # noqa: BLE001 — a failing warm-up must not stop the app; it is logged
+            log.exception("warm-up question failed")
 
 
 # --- escaping ---------------------------------------------------------------------------------
@@ -287,12 +346,12 @@ def _citation_html(c: dict, figs: list[dict]) -> str:
     )
 
 
-def _passage_html(p: dict) -> str:
+def _passage_html(p: dict, title: str | None = None) -> str:
     e = html.escape
     rank = int(p.get("rank", 0))
     return (
         f'<details class="qa-source qa-closest" id="passage-{rank}">'
-        f'<summary><span class="qa-n">#{rank}</span> <span class="qa-title">{e(str(p.get("doc_id", "")))}</span>'
+        f'<summary><span class="qa-n">#{rank}</span> <span class="qa-title">{e(title or str(p.get("doc_id", "")))}</span>'
         f' <span class="qa-year">{e(str(p.get("year", "")))}</span>'
         f'<span class="qa-section">{e(str(p.get("section", "")))}</span></summary>'
         f'<div class="qa-passage">{render_passage(str(p.get("text") or ""))}</div>'
@@ -304,9 +363,10 @@ SOURCES_EMPTY = ('<div class="qa-sources-empty">提问后，这里显示引用�
                  "Ask a question to see the cited report passages here.</div>")
 
 
-def render_sources(answer: dict | None) -> str:
+def render_sources(answer: dict | None, documents: list[dict] | None = None) -> str:
     """The sources panel: one ``<details id="cite-n">`` per citation; the closest passages
-    when the reports do not answer."""
+    when the reports do not answer, each under its report's title (from ``documents``, the
+    manifest entries, in the answer's language; the doc_id when the report is not listed)."""
     if not answer:
         return SOURCES_EMPTY
     cites = answer.get("citations") or []
@@ -318,7 +378,10 @@ def render_sources(answer: dict | None) -> str:
     if passages:
         head = ('<div class="qa-sources-note">无可引用的答案；最接近的段落： / '
                 "No citable answer; the closest passages:</div>")
-        return '<div class="qa-sources">' + head + "".join(_passage_html(p) for p in passages) + "</div>"
+        key = "title_en" if answer.get("language") == "en" else "title_zh"
+        titles = {d.get("doc_id"): d.get(key) or d.get("title_zh") for d in documents or []}
+        return ('<div class="qa-sources">' + head
+                + "".join(_passage_html(p, titles.get(p.get("doc_id"))) for p in passages) + "</div>")
     return '<div class="qa-sources-empty">无来源 / No sources</div>'
 
 
@@ -332,60 +395,126 @@ def fmt_number(x: object) -> str:
     return f"{x:,.4f}".rstrip("0").rstrip(".")
 
 
-def figures_frame(answer: dict | None) -> pd.DataFrame:
-    """metric, value, unit, normalized value, year, citation — plus computed comparison rows."""
-    rows = []
+def _is_number(x: object) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def figure_rows(answer: dict | None) -> list[tuple[list[str], bool]]:
+    """(row in ``FIGURE_COLUMNS`` order, computed?) for each figure of the answer, then one row
+    per computed comparison (difference, ratio) between report years."""
+    rows: list[tuple[list[str], bool]] = []
     for f in (answer or {}).get("figures") or []:
+        normalized = f"{fmt_number(f.get('normalized_value'))} {f.get('base_unit') or ''}".strip()
         if f.get("computed"):  # a value computed from cited figures: its operands and formula
-            rows.append(["".join(f"[{n}]" for n in dict.fromkeys(f.get("operands") or [])),
-                         f"（计算）{f.get('formula', '')}", fmt_number(f.get("value")), str(f.get("unit") or ""),
-                         f"{fmt_number(f.get('normalized_value'))} {f.get('base_unit') or ''}".strip(),
-                         str(f.get("year") or "")])
+            rows.append((["".join(f"[{n}]" for n in dict.fromkeys(f.get("operands") or [])),
+                          f"（计算）{f.get('formula', '')}", fmt_number(f.get("value")), str(f.get("unit") or ""),
+                          normalized, str(f.get("year") or "")], True))
             continue
-        rows.append([f"[{f.get('citation')}]", str(f.get("metric") or ""), fmt_number(f.get("value")),
-                     str(f.get("unit") or ""),
-                     f"{fmt_number(f.get('normalized_value'))} {f.get('base_unit') or ''}".strip(),
-                     str(f.get("year") or "")])
+        rows.append(([f"[{f.get('citation')}]", str(f.get("metric") or ""), fmt_number(f.get("value")),
+                      str(f.get("unit") or ""), normalized, str(f.get("year") or "")], False))
     for c in (answer or {}).get("computed") or []:
         if "formula" in c:
             continue  # a computed answer's value leads the figures already
         refs = "".join(f"[{i}]" for i in c.get("inputs", []))
         years = f"{c.get('from_year')}→{c.get('to_year')}"
         if c.get("op") == "ratio":
-            rows.append([refs, "（计算）倍数 / computed ratio", fmt_number(c.get("value")), "×", "", years])
+            rows.append(([refs, "（计算）倍数 / computed ratio", fmt_number(c.get("value")), "×", "", years], True))
         else:
             unit = c.get("base_unit") or ""
-            rows.append([refs, "（计算）差值 / computed difference", fmt_number(c.get("value")), unit,
-                         f"{fmt_number(c.get('value'))} {unit}".strip(), years])
-    return pd.DataFrame(rows, columns=FIGURE_COLUMNS)
+            rows.append(([refs, "（计算）差值 / computed difference", fmt_number(c.get("value")), unit,
+                          f"{fmt_number(c.get('value'))} {unit}".strip(), years], True))
+    return rows
+
+
+def figures_frame(answer: dict | None) -> pd.DataFrame:
+    """metric, value, unit, normalized value, year, citation — plus computed comparison rows."""
+    return pd.DataFrame([r for r, _ in figure_rows(answer)], columns=FIGURE_COLUMNS)
+
+
+# a number as it is shown: sign, digits with thousands commas and decimals, a percent sign
+_NUMBER = re.compile(r"[-−+]?\d(?:[\d,.]*\d)?%?")
+
+
+def nums_html(text: str) -> str:
+    """``text`` escaped, each number in ``<span class="qa-num">`` (CSS keeps it on one line)."""
+    out, last = [], 0
+    for m in _NUMBER.finditer(text):
+        out.append(html.escape(text[last:m.start()]))
+        out.append(f'<span class="qa-num">{html.escape(m.group())}</span>')
+        last = m.end()
+    out.append(html.escape(text[last:]))
+    return "".join(out)
+
+
+FIGURES_TITLE = '<div class="qa-figs-title">数据 / Figures</div>'
+FIGURES_EMPTY = ('<div class="qa-figs-wrap">' + FIGURES_TITLE + '<div class="qa-figs-note">'
+                 "提问后，这里列出回答中的数据。 / The figures of the answer are listed here.</div></div>")
+FIGURES_NONE = ('<div class="qa-figs-wrap">' + FIGURES_TITLE + '<div class="qa-figs-note">'
+                "这个回答没有数据。 / This answer cites no figures.</div></div>")
+# header, class and the label a phone's card shows before the cell (None: the card needs none)
+_FIG_CELLS = [("引用 / Cite", "qa-c-cite", None), ("指标 / Metric", "qa-c-metric", None),
+              ("数值 / Value", "qa-c-value", "数值 Value"), ("标准化值 / Normalized", "qa-c-norm", "标准化 Normalized"),
+              ("年份 / Year", "qa-c-year", None)]
+
+
+def render_figures(answer: dict | None) -> str:
+    """The figures table as safe HTML: cite, metric, value with its unit, normalized value and
+    year per row; computed rows marked. A table on a wide container, one card per row on a
+    narrow one (CSS container query); labels wrap, numbers never break; no inner scroll."""
+    if not answer:
+        return FIGURES_EMPTY
+    rows = figure_rows(answer)
+    if not rows:
+        return FIGURES_NONE
+    head = "".join(f'<th scope="col" class="{cls}">{html.escape(h)}</th>' for h, cls, _ in _FIG_CELLS)
+    body = []
+    for (cite, metric, value, unit, normalized, year), computed in rows:
+        sep = "" if unit in ("×", "%") else " "
+        value_html = (f'{nums_html(value)}{sep}<span class="qa-unit">{html.escape(unit)}</span>' if unit
+                      else nums_html(value))
+        same = normalized == f"{value} {unit}".strip()  # nothing to add: a phone's card leaves it out
+        cells = [nums_html(cite), nums_html(metric), value_html, nums_html(normalized), nums_html(year)]
+        tds = []
+        for (_, cls, label), content in zip(_FIG_CELLS, cells):
+            extra = " qa-same" if cls == "qa-c-norm" and (same or not normalized) else ""
+            data = f' data-label="{html.escape(label)}"' if label else ""
+            tds.append(f'<td class="{cls}{extra}"{data}>{content}</td>')
+        body.append(f'<tr class="qa-figrow{" qa-computed" if computed else ""}">{"".join(tds)}</tr>')
+    return (f'<div class="qa-figs-wrap">{FIGURES_TITLE}<table class="qa-figs"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table></div>')
 
 
 _SCALES = {"元": (1e8, "亿元 / 100 million yuan")}
 
 
 def chart_frame(answer: dict | None) -> tuple[pd.DataFrame | None, str]:
-    """(data, y-axis title) for the bar chart when the answer compares years, else (None, "")."""
+    """(data, y-axis title) for the bar chart, or (None, "") when the answer has fewer than
+    two comparable figures.
+
+    Comparable figures: the operands of a computed difference; otherwise each cited passage's
+    leading figure (the answer's own figures come first in ``figures``) when it has the kind
+    and unit of the first one — across years or items, in any language. A passage's other
+    figures (context in the quoted sentence) are never charted."""
     if not answer:
         return None, ""
-    figs = answer.get("figures") or []
+    figs = [f for f in answer.get("figures") or []
+            if not f.get("computed") and _is_number(f.get("normalized_value"))]
     picked: list[dict] = []
-    computed = answer.get("computed") or []
-    diff = next((c for c in computed if c.get("op") == "difference"), None)
+    diff = next((c for c in answer.get("computed") or [] if c.get("op") == "difference"), None)
     if diff:
         base = diff.get("base_unit")
         for n in diff.get("inputs") or diff.get("operands") or []:
             f = next((f for f in figs if f.get("citation") == n and (base is None or f.get("base_unit") == base)), None)
-            if f:
+            if f and f not in picked:
                 picked.append(f)
-    else:
-        # several years of the same kind of figure: the leading figure of each cited year
-        by_year: dict[object, dict] = {}
+    if len(picked) < 2:
+        leads: dict[object, dict] = {}
         for f in figs:
-            if not f.get("computed"):  # a computed value is not one year's figure
-                by_year.setdefault(f.get("year"), f)
-        if len(by_year) >= 2 and len({(f.get("kind"), f.get("base_unit")) for f in by_year.values()}) == 1:
-            picked = list(by_year.values())
-    if len(picked) < 2 or any(not isinstance(f.get("normalized_value"), (int, float)) for f in picked):
+            leads.setdefault(f.get("citation"), f)
+        first = next(iter(leads.values()), None)
+        picked = [f for f in leads.values()
+                  if (f.get("kind"), f.get("base_unit")) == (first.get("kind"), first.get("base_unit"))] if first else []
+    if len(picked) < 2:
         return None, ""
     base = picked[0].get("base_unit") or ""
     scale, title = _SCALES.get(base, (1.0, base))
@@ -423,8 +552,15 @@ class Downloads:
 
 CSS = """
 .gradio-container { max-width: 1400px !important; }
-#qa-title h1 { margin-bottom: 0; }
-#qa-title p { color: var(--body-text-color-subdued); margin-top: 4px; }
+#qa-title h1 { margin: 0; font-size: clamp(1.4rem, 4.5vw, 2rem); line-height: 1.25; overflow-wrap: break-word; }
+#qa-title p { color: var(--body-text-color-subdued); margin: 4px 0 0; }
+#qa-title .qa-reports { font-size: 0.88em; color: var(--body-text-color-subdued); margin-top: 2px; }
+#qa-title .qa-reports summary { cursor: pointer; }
+#qa-title .qa-reports ul { margin: 4px 0 0; padding-left: 1.2em; }
+/* the chat's label sits in its own row above the messages instead of floating over them */
+#qa-chat label[data-testid="block-label"] { position: static; flex: none;
+  margin: var(--block-label-margin) 0 0 var(--block-label-margin); }
+#qa-chat .bubble-wrap { min-height: 0; padding-top: var(--spacing-md); }
 #qa-hint, #qa-hint * { color: #b45309 !important; font-weight: 600; }
 #qa-ask-row { align-items: flex-end; }
 #qa-send { min-height: 44px; margin-bottom: 2px; }
@@ -446,12 +582,52 @@ CSS = """
 .dark .qa-passage .qa-fig { color: #8cc4ff; border-color: #8cc4ff; }
 .qa-meta { font-size: 0.75em; color: var(--body-text-color-subdued); }
 a.qa-cite-ref { text-decoration: none; font-weight: 600; }
-#qa-figures table, #qa-figures td, #qa-figures th { font-family: var(--font); }
 """
+
+# The figures table's rules go to the page head as they are: Gradio's CSS processing (launch
+# css=) drops @container rules. Scoped by #qa-figures to win over the theme's table rules.
+FIGURES_CSS = """
+/* the figures table: labels wrap, numbers never break, every row shown (no inner scroll);
+   a table where there is room, one card per figure in a narrow column (a phone) */
+#qa-figures .qa-figs-wrap { container-type: inline-size; width: 100%; min-width: 0; }
+#qa-figures .qa-figs-title { font-size: var(--block-label-text-size); color: var(--block-label-text-color);
+                 font-weight: var(--block-label-text-weight); margin: 2px 0 6px; }
+#qa-figures .qa-figs-note { color: var(--body-text-color-subdued); font-size: 0.92em; padding: 4px 2px; }
+#qa-figures .qa-figs { width: 100%; border-collapse: collapse; table-layout: auto; font-size: 0.92em; line-height: 1.45;
+           border: 1px solid var(--border-color-primary); margin: 0; padding: 0; }
+#qa-figures .qa-figs tr { border: 0; }
+#qa-figures .qa-figs th, #qa-figures .qa-figs td { padding: 6px 8px; text-align: left; vertical-align: top;
+                           border: 0; border-bottom: 1px solid var(--border-color-primary); overflow-wrap: break-word; }
+#qa-figures .qa-figs th { font-weight: 600; background: var(--background-fill-secondary); word-break: keep-all; }
+#qa-figures .qa-figs td.qa-c-value, #qa-figures .qa-figs td.qa-c-norm { text-align: right; font-variant-numeric: tabular-nums; }
+#qa-figures .qa-figs td.qa-c-metric { min-width: 7em; }
+#qa-figures .qa-figs .qa-num, #qa-figures .qa-figs td.qa-c-cite, #qa-figures .qa-figs td.qa-c-year,
+#qa-figures .qa-figs td.qa-c-value, #qa-figures .qa-figs td.qa-c-norm { white-space: nowrap; }
+#qa-figures .qa-figs tr.qa-computed td { background: var(--color-accent-soft); }
+#qa-figures .qa-figs tr.qa-computed td.qa-c-metric { font-style: italic; }
+@container (max-width: 560px) {
+  #qa-figures .qa-figs, #qa-figures .qa-figs tbody { display: block; border: 0; }
+  #qa-figures .qa-figs thead { display: none; }
+  #qa-figures .qa-figs tr { display: grid; grid-template-columns: auto minmax(0, 1fr) auto;
+                grid-template-areas: "cite metric year" ". value value" ". norm norm";
+                column-gap: 8px; row-gap: 2px; padding: 8px 6px;
+                border: 1px solid var(--border-color-primary); border-radius: 8px; margin-bottom: 6px; }
+  #qa-figures .qa-figs tr.qa-computed { background: var(--color-accent-soft); }
+  #qa-figures .qa-figs td, #qa-figures .qa-figs tr.qa-computed td { display: block; padding: 0; border: 0; text-align: left; background: none; }
+  #qa-figures .qa-figs td.qa-c-cite { grid-area: cite; font-weight: 600; color: var(--color-accent); }
+  #qa-figures .qa-figs td.qa-c-metric { grid-area: metric; min-width: 0; font-weight: 600; }
+  #qa-figures .qa-figs td.qa-c-year { grid-area: year; color: var(--body-text-color-subdued); }
+  #qa-figures .qa-figs td.qa-c-value { grid-area: value; font-size: 1.08em; }
+  #qa-figures .qa-figs td.qa-c-norm { grid-area: norm; color: var(--body-text-color-subdued); font-size: 0.92em; }
+  #qa-figures .qa-figs tr td.qa-same { display: none; }
+  #qa-figures .qa-figs td.qa-c-value, #qa-figures .qa-figs td.qa-c-norm { text-align: left; white-space: normal; }
+  #qa-figures .qa-figs td[data-label]::before { content: attr(data-label); font-size: 0.78em; font-weight: 400;
+                                    color: var(--body-text-color-subdued); margin-right: 0.5em; }
+}"""
 
 # [n] links in the chat: open the matching <details id="cite-n"> in the sources panel and
 # scroll to it, instead of following the link (capture phase, before Gradio's own handler).
-HEAD = """
+HEAD = "<style>" + FIGURES_CSS + "</style>" + """
 <script>
 document.addEventListener('click', function (ev) {
   var a = ev.target && ev.target.closest ? ev.target.closest('a[href^="#cite-"]') : null;
@@ -492,7 +668,7 @@ class WebApp:
 
     @staticmethod
     def _cleared(history: list) -> tuple:
-        return (history, "", gr.Markdown("", visible=False), render_sources(None), figures_frame(None),
+        return (history, "", gr.Markdown("", visible=False), render_sources(None), render_figures(None),
                 gr.BarPlot(visible=False), gr.DownloadButton(visible=False))
 
     def respond(self, question: str, history: list | None, year: str = ALL, k: float = DEFAULT_K) -> tuple:
@@ -519,8 +695,8 @@ class WebApp:
         data, y_title = chart_frame(answer)
         chart = (gr.BarPlot(value=data, visible=True, y_title=y_title) if data is not None
                  else gr.BarPlot(visible=False))
-        return (history, "", gr.Markdown("", visible=False), render_sources(answer),
-                figures_frame(answer), chart,
+        return (history, "", gr.Markdown("", visible=False), render_sources(answer, self.engine.documents),
+                render_figures(answer), chart,
                 gr.DownloadButton(value=self.downloads.write(answer), visible=True))
 
     def clear(self) -> tuple:
@@ -530,7 +706,7 @@ class WebApp:
         """Answer a question; returns the same JSON object as `qa ask --json`.
 
         question: the question, in Chinese or English (at most 2000 characters).
-        year: a report year (2021, 2023) or "" / "All" (default) for every report.
+        year: a report year ({years}) or "" / "All" (default) for every report.
         k: passages to retrieve, 1-10 (default 5).
         Errors (empty or too long question, unknown year) are raised as gr.Error with a one-line message.
         """
@@ -551,15 +727,11 @@ def build_app(answerer: Any, *, download_dir: str | Path | None = None) -> gr.Bl
     def ask(question: str, year: str | None = None, k: int = DEFAULT_K) -> dict:
         return web.api_ask(question, year, k)
 
-    ask.__doc__ = WebApp.api_ask.__doc__
+    ask.__doc__ = WebApp.api_ask.__doc__.replace("{years}", ", ".join(map(str, web.engine.years)) or "none yet")
 
     with gr.Blocks(title="上海科技进步报告问答 / Shanghai S&T Report Q&A", analytics_enabled=False,
                    delete_cache=(3600, 3600)) as demo:
-        gr.Markdown(
-            "# 上海科技进步报告问答 · Shanghai S&T Progress Reports Q&A\n"
-            "用中文或英文提问，答案附带原文引用与数据（2021、2023 年报告）。 "
-            "Ask in Chinese or English; answers cite the 2021 and 2023 reports, figures included.",
-            elem_id="qa-title")
+        gr.HTML(header_html(web.engine.documents), elem_id="qa-title")
         with gr.Row(equal_height=False):
             with gr.Column(scale=7):
                 chatbot = gr.Chatbot(
@@ -575,12 +747,11 @@ def build_app(answerer: Any, *, download_dir: str | Path | None = None) -> gr.Bl
                     send = gr.Button("发送 / Send", variant="primary", elem_id="qa-send", scale=1,
                                      min_width=150)
                 hint = gr.Markdown("", visible=False, elem_id="qa-hint")
-                examples = gr.Examples(EXAMPLES, inputs=[question], label="示例问题 / Examples",
-                                       examples_per_page=len(EXAMPLES), elem_id="qa-examples",
+                shown = examples_for(web.engine.years)
+                examples = gr.Examples(shown, inputs=[question], label="示例问题 / Examples",
+                                       examples_per_page=len(shown), elem_id="qa-examples",
                                        api_visibility="private")
-                figures = gr.Dataframe(figures_frame(None), label="数据 / Figures", elem_id="qa-figures",
-                                       interactive=False, wrap=True, max_height=320,
-                                       column_widths=["8%", "28%", "14%", "8%", "26%", "16%"])
+                figures = gr.HTML(render_figures(None), elem_id="qa-figures", padding=False)
             with gr.Column(scale=5):
                 with gr.Group():
                     year = gr.Radio(year_choices, value=ALL, label="报告年份 / Report year",
