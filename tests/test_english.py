@@ -116,3 +116,18 @@ def test_dictionary_senses_never_bring_a_number_of_their_own():
     assert word_en("二氧化碳", Glossary([])) is None
     f = figs("世界企业78家", "世界 企业")[0]
     assert describe([f], 2022, Glossary([]), "世界企业78家") == "For world, the number of companies was 78 in 2022"
+
+
+def test_a_part_says_its_whole_and_rank_and_a_rank_says_what_it_ranks():
+    text = "累计募得资金5080亿元,其中上海近1518亿元,排名全国第一"
+    g = Glossary([("募得资金", "funds raised", ""), ("上海", "Shanghai", "")], places=frozenset({"上海"}))
+    found = extract_figures(text, year=2021)
+    whole, part, rank = found
+    part = replace(part, metric="募得资金 上海")
+    rank = replace(rank, metric="募得资金 上海 排名全国")
+    others = [whole, part, rank]
+    assert describe([part], 2021, g, text, others=others) == (
+        "For Shanghai, the cumulative funds raised totalled nearly RMB 151.8 billion in 2021, "
+        "of RMB 508 billion in all, ranking 1st nationally")
+    assert describe([rank], 2021, g, text, others=others) == (
+        "Shanghai ranked 1st nationally in 2021, with nearly RMB 151.8 billion of RMB 508 billion in all")

@@ -183,7 +183,9 @@ def subject(fig: Figure, glossary: Glossary, asked: Collection[str] = (), text: 
     after = [e for e in before if preposition.match(e)]
     if after:
         head = f"{head} {' '.join(after)}"
-    context = " and ".join(e for e in before if e not in after)
+    # a place the figure belongs to ("其中上海近1518亿元") always says whose figure it is
+    places = [en for w, en in named if w in glossary.places and w != head_zh and en not in before]
+    context = " and ".join([e for e in before if e not in after] + (places if fig.kind != "rank" else []))
     return Subject(head, context, True)
 
 
@@ -255,16 +257,56 @@ def clause(fig: Figure, subj: Subject, text: str, offset: int = 0) -> str:
     return f"{noun} {_rule('verb', kind)} {value}"
 
 
+def _between(text: str, offset: int, a: int, b: int) -> str:
+    return text[max(0, a - offset):max(0, b - offset)]
+
+
+def _whole_of(fig: Figure, others: Sequence[Figure], text: str, offset: int) -> Figure | None:
+    """The total a part is "of": the last figure of the same kind and unit before 其中 in
+    the figure's sentence ("累计募得资金5080亿元,其中上海近1518亿元" → 5080亿元)."""
+    for o in sorted(others, key=lambda o: -o.start):
+        if o.end <= fig.start and o.kind == fig.kind and o.base_unit == fig.base_unit:
+            gap = _between(text, offset, o.end, fig.start)
+            return o if "其中" in gap and not re.search(r"[。；;]", gap) else None
+    return None
+
+
+def _rank_after(fig: Figure, others: Sequence[Figure], text: str, offset: int) -> Figure | None:
+    """A rank stated right after the figure, in its sentence (…1518亿元,排名全国第一)."""
+    nxt = min((o for o in others if o.start >= fig.end), key=lambda o: o.start, default=None)
+    if nxt is None or nxt.kind != "rank" or re.search(r"[。；;]", _between(text, offset, fig.end, nxt.start)):
+        return None
+    return nxt
+
+
 def companion(fig: Figure, others: Sequence[Figure], text: str, offset: int = 0) -> str:
-    """', up 10.62% year on year' for a change of the same metric stated beside the figure."""
+    """What the report states beside the figure, in its sentence: a change of the same metric
+    (', up 10.62% year on year'), the total it is part of (', of RMB 508 billion in all') and
+    its rank (', ranking 1st nationally'); for a rank, the figure it ranks (', with …')."""
+    if fig.kind == "rank":
+        before = max((o for o in others if o.end <= fig.start and o.kind in ("count", "money")),
+                     key=lambda o: o.start, default=None)
+        if before is None or _rank_after(before, list(others) + [fig], text, offset) is not fig:
+            return ""
+        whole = _whole_of(before, others, text, offset)
+        return f", with {render_en(before)}" + (f" of {render_en(whole)} in all" if whole else "")
     if fig.kind not in ("count", "money", "percent"):
         return ""
+    out = ""
     for o in others:
         if o.kind == "growth" and o.metric == fig.metric and 0 <= o.start - fig.end <= 16 and o.growth is not None:
             direction = "down" if o.growth < 0 else "up"
             base = change_base(text, o, offset)
-            return f", {direction} {render_en(o)}{' ' + base if base else ''}"
-    return ""
+            out = f", {direction} {render_en(o)}{' ' + base if base else ''}"
+            break
+    whole = _whole_of(fig, others, text, offset)
+    if whole is not None:
+        out += f", of {render_en(whole)} in all"
+    rank = _rank_after(fig, others, text, offset)
+    if rank is not None:
+        scope = _scope(text, rank, offset)
+        out += f", ranking {render_en(rank)}{' ' + scope if scope else ''}"
+    return out
 
 
 def describe(figs: Sequence[Figure], year: int | None, glossary: Glossary, text: str,
