@@ -115,7 +115,16 @@ def test_dictionary_senses_never_bring_a_number_of_their_own():
 
     assert word_en("二氧化碳", Glossary([])) is None
     f = figs("世界企业78家", "世界 企业")[0]
-    assert describe([f], 2022, Glossary([]), "世界企业78家") == "For world, the number of companies was 78 in 2022"
+    # 世界 says where, not what (a scope word); the dictionary's singular sense is counted
+    assert describe([f], 2022, Glossary([]), "世界企业78家") == "The number of companies was 78 in 2022"
+
+
+def test_without_a_glossary_shares_places_and_names_read_as_english():
+    text = "全省60岁及以上老年人口1026.7万人，占常住人口的21.3%"
+    share = figs(text, "", "老年人")[-1]
+    assert describe([share], 2023, Glossary([]), text) == "The share of old people was 21.3% in 2023"
+    town = figs("城镇新增就业13.8万人", "城镇")[0]
+    assert describe([town], 2022, Glossary([]), "城镇新增就业13.8万人").startswith("The number of towns")
 
 
 def test_a_part_says_its_whole_and_rank_and_a_rank_says_what_it_ranks():

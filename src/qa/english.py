@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from qa.bridge import english_gloss
+from qa.bridge import english_gloss, is_proper_name
 from qa.figures import Figure
 from qa.glossary import Glossary
 from qa.units import is_measure_unit, render_en
@@ -67,7 +67,9 @@ def _sense(zh: str) -> str | None:
     """CC-CEDICT's first sense, unless it holds a digit ('carbon dioxide CO2'): a number in
     an answer must come from the report, and the grounding check would refuse it."""
     en = english_gloss(zh)
-    return None if en is None or re.search(r"\d", en) else en
+    if en is None or re.search(r"\d", en):
+        return None
+    return en.removeprefix("the ")  # "the whole province": the grammar adds its own article
 
 
 def _glossary_en(zh: str, glossary: Glossary) -> str | None:
@@ -143,9 +145,11 @@ def subject(fig: Figure, glossary: Glossary, asked: Collection[str] = (), text: 
     """
     rank_words = re.compile(_rule("rank_word", "-") or r"$^")
     words = [w for w in dict.fromkeys((fig.metric or "").split()) if len(w) >= 2]
+    scopes = [zh for zh, _ in _rows("scope")]
     if fig.kind == "rank":  # the thing ranked, not the words 排名/全国 around the rank
-        scopes = [zh for zh, _ in _rows("scope")]
         words = [w for w in words if not rank_words.search(w) and w not in scopes] or words
+    else:  # 全省/全市 say where, never what: "the number of the whole province" is no subject
+        words = [w for w in words if w not in scopes] or words
     counted = _counted_word(fig, words, text, offset) if fig.kind == "count" else None
     # a word inside another metric word repeats it (集群 in 全球科技集群): not a name of its own
     words = [w for w in words if w == counted or glossary.en_for(w) or not any(w != o and w in o for o in words)]
@@ -154,8 +158,8 @@ def subject(fig: Figure, glossary: Glossary, asked: Collection[str] = (), text: 
         if (en := _glossary_en(w, glossary)):
             named.append((w, en))
         elif (en := _sense(w)) and _nominal(w, False):
-            if _pos(w) in ("ns", "nr", "nt"):  # a proper name: the dictionary lower-cases it
-                en = en[:1].upper() + en[1:]
+            if is_proper_name(w):  # the dictionary index lower-cases every sense
+                en = " ".join(x[:1].upper() + x[1:] for x in en.split())
             named.append((w, en))
     if not named:
         zh = next((w for w in reversed(words) if _nominal(w, False)), words[-1] if words else "")
@@ -241,6 +245,11 @@ def clause(fig: Figure, subj: Subject, text: str, offset: int = 0) -> str:
     measure = fig.kind == "count" and is_measure_unit(fig.unit)
     if measure or fig.kind in ("count", "ordinal", "money") and re.match(_rule("quantity_head", "-"), head, re.I):
         kind = "quantity"  # "the number of patents granted", "the total market value", "the grain output"
+    if kind == "percent":  # "the proportion"; 占常住人口的21.3%: "the share of …"; else "the figure for …"
+        if re.match(_rule("quantity_head", "-"), head, re.I):
+            kind = "quantity"
+        elif re.search(_rule("share_cue", "-") or r"$^", _before(text, offset, fig, 12)):
+            kind = "share"
     noun = _rule("subject", kind).format(head=head) if subj.named else head
     for part in (fig.qualifier or "").split("+"):
         word = _rule("metric_qualifier", part) if part else ""
