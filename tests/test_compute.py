@@ -234,3 +234,20 @@ def test_computed_on_another_report(bulletin, question, text):
     d, lead = _computed(bulletin.ask(question))
     assert lead["text"] == text
     assert d["citations"] and all(c["doc_id"] == "city-2022" for c in d["citations"])
+
+
+def test_a_stated_share_counts_when_a_word_of_the_part_precedes_it(bulletin):
+    # the plan's part is "今年地表水源": its word 地表水源 precedes the stated share
+    from qa.calc_answer import stated_directly
+    from qa.compute import OperandAsk, Plan
+    import re as _re
+
+    plain = Answerer(bulletin.retriever, config=AnswerConfig(compute=False))
+    a = plain.ask("地表水源供水量占总供水量的比重是多少？")
+    assert a.figures[0]["text"] == "87.9%"
+    plan = Plan("share", "占", [OperandAsk("地表水源供水量是多少？", "part", label="今年地表水源"),
+                                OperandAsk("总供水量是多少？", "whole", label="总供水量")],
+                stated=_re.compile("占"))
+    assert stated_directly(plan, a)  # 地表水源 is named right before "占总供水量的87.9%"
+    plan.operands[0] = OperandAsk("农业用水是多少？", "part", label="农业用水")
+    assert not stated_directly(plan, a)  # no word of 农业用水 there
