@@ -586,3 +586,17 @@ def test_a_refusal_lists_three_report_years_in_english():
 
     assert _join_en(["2021", "2022", "2023"]) == "2021, 2022 and 2023"
     assert _join_en(["2021", "2023"]) == "2021 and 2023" and _join_en(["2023"]) == "2023"
+
+
+@pytest.mark.parametrize("kw, ok", [
+    ({"k": "5"}, True), ({"year": "2023"}, True),
+    ({"k": None}, False), ({"k": "five"}, False), ({"k": 0}, False), ({"k": True}, False),
+    ({"year": True}, False), ({"year": "last"}, False), ({"year": 2023.5}, False),
+])
+def test_api_arguments_are_checked_cleanly(answerer, kw, ok):
+    # issue 12: k="5" or k=None reached a TypeError deep in retrieval; year=True was accepted
+    if ok:
+        assert answerer.ask("2023年高企贷支持了多少家企业？", **kw).figures[0]["value"] == 9729
+    else:
+        with pytest.raises(QuestionError):
+            answerer.ask("2023年高企贷支持了多少家企业？", **kw)

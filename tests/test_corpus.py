@@ -56,7 +56,11 @@ def test_adding_a_report_needs_only_file_and_entry(corpus_copy):
 
 @pytest.mark.parametrize("mutate, message", [
     (lambda d: d["documents"][0].pop("year"), "lacks year"),
-    (lambda d: d["documents"][0].update(year="2021"), "year must be an integer"),
+    (lambda d: d["documents"][0].update(year="2021"), "year must be a four-digit year"),
+    (lambda d: d["documents"][0].update(year=True), "year must be a four-digit year"),  # issue 12
+    (lambda d: d["documents"][0].update(file=None), "file must be a non-empty string"),
+    (lambda d: d["documents"][0].update(file="../../etc/passwd"), "file name inside the corpus folder"),
+    (lambda d: d["documents"][0].update(title_en=""), "title_en must be a non-empty string"),
     (lambda d: d["documents"].append(dict(d["documents"][0])), "listed twice"),
     (lambda d: d.update(documents=[]), "non-empty"),
 ])

@@ -42,7 +42,7 @@ from qa.figures import Figure
 from qa.glossary import Glossary
 from qa.passages import SECTION_SEP, Passage, continuation_leads, is_enumerated_heading, strip_markup
 from qa.question import COMPARE_CUES_EN, COMPARE_CUES_ZH, ZH_KIND_CUES, Query, analyze, content_terms, names, ordinals_in
-from qa.retrieve import Hit, Retriever, check_question, detect_language, get_retriever
+from qa.retrieve import Hit, Retriever, check_k, check_question, check_year, detect_language, get_retriever
 from qa.english import describe, text_opening
 from qa.units import format_number_en, is_limit, normalize_unit, render_en, render_zh, scale_en
 
@@ -748,6 +748,7 @@ class Answerer:
     def ask(self, question: str, *, year: int | None = None, k: int = 5) -> Answer:
         t0 = time.perf_counter()
         asked = check_question(question)
+        k, year = check_k(k), check_year(year)  # "5" and "2023" are fine; None, True, "five" are not
         # matched in the reports' script; the asker's own wording is what the answer shows
         question = to_simplified(asked)
         traditional = question != asked

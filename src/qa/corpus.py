@@ -68,8 +68,17 @@ def read_manifest(corpus_dir: Path) -> list[dict]:
         missing = [k for k in REQUIRED_KEYS if not isinstance(entry, dict) or k not in entry]
         if missing:
             raise CorpusError(f"'{path}' entry {i + 1} lacks {', '.join(missing)}; add them")
-        if not isinstance(entry["year"], int):
-            raise CorpusError(f"'{path}' entry {entry['doc_id']}: year must be an integer")
+        where = f"'{path}' entry {i + 1}"
+        for key in ("doc_id", "file", "title_zh", "title_en", "language", "source"):
+            if not isinstance(entry[key], str) or not entry[key].strip():
+                raise CorpusError(f"{where}: {key} must be a non-empty string; got {str(entry[key])[:40]!r}")
+        year = entry["year"]
+        if isinstance(year, bool) or not isinstance(year, int) or not 1900 <= year <= 2100:
+            raise CorpusError(f"{where} ({entry['doc_id']}): year must be a four-digit year such as 2023; got {year!r}")
+        name = entry["file"]
+        if Path(name).name != name or name.startswith(".") or "\\" in name:
+            # a report lives in the corpus folder itself: "../../etc/passwd" is never read
+            raise CorpusError(f"{where} ({entry['doc_id']}): file must be a file name inside the corpus folder; got {name[:60]!r}")
         if entry["doc_id"] in seen:
             raise CorpusError(f"'{path}': doc_id '{entry['doc_id']}' is listed twice")
         seen.add(entry["doc_id"])

@@ -229,6 +229,7 @@ class Retriever:
     # -- filters --
     def resolve_year(self, question: str, year: int | None, reading: Reading | None = None) -> int | None:
         known = self.index.years
+        year = check_year(year)
         if year is not None:
             if int(year) not in known:
                 raise UnknownYearError(year, known)
@@ -348,8 +349,7 @@ class Retriever:
         BM25); without it the string is read here. (Blending the bridged terms into the dense
         query too cost XQuAD en 0.06 figure accuracy: benchmarks/RESULTS.md.)"""
         question = check_question(question)
-        if k <= 0:
-            raise QuestionError("k must be a positive number of passages")
+        k = check_k(k)
         cfg = self.config
         mask = self._mask(self.resolve_year(question, year, reading), doc_id)
         dense, dense_full = self.dense_ranking(question, mask, cfg.candidates)
@@ -391,6 +391,38 @@ def get_retriever(index_dir: str | Path | None = None, embedder_spec: str | None
     if key not in _RETRIEVERS:
         _RETRIEVERS[key] = Retriever(ensure_index(index_dir or DEFAULT_INDEX, embedder_spec=embedder_spec))
     return _RETRIEVERS[key]
+
+
+MAX_K = 50  # passages per question: more is never useful and only slower
+
+
+def check_k(k: object) -> int:
+    """The number of passages as an int: 5 and "5" are fine; 0, -1, None, True, "five" and
+    500 are a clean QuestionError, never a TypeError deep in retrieval.
+
+    >>> check_k("5")
+    5
+    """
+    if isinstance(k, bool) or not isinstance(k, (int, str)) or (isinstance(k, str) and not k.strip().isdigit()):
+        raise QuestionError(f"k must be a whole number of passages from 1 to {MAX_K}; got {str(k)[:40]!r}")
+    n = int(k)
+    if not 1 <= n <= MAX_K:
+        raise QuestionError(f"k must be from 1 to {MAX_K}; got {n}")
+    return n
+
+
+def check_year(year: object) -> int | None:
+    """A report year as an int (2023 or "2023"), or None; True, 2023.5 or "last" are a clean
+    QuestionError.
+
+    >>> check_year("2023"), check_year(None)
+    (2023, None)
+    """
+    if year is None:
+        return None
+    if isinstance(year, bool) or not isinstance(year, (int, str)) or (isinstance(year, str) and not year.strip().isdigit()):
+        raise QuestionError(f"year must be a report year such as 2023; got {str(year)[:40]!r}")
+    return int(year)
 
 
 def search(question: str, *, year: int | None = None, k: int = 5,
