@@ -384,17 +384,19 @@ def stale_reason(index: Index, corpus_dir: str | Path = DEFAULT_CORPUS,
 
 
 def build_estimate(corpus: str | Path) -> str:
-    """A rough duration for a first build: about 3 s to load the model plus 1 s per 5,000
-    characters on 2 cores (session 2–4 measurements, benchmarks/RESULTS.md).
+    """A rough duration for a first build on 2 cores: about 2 s to start plus 1 s per 1,000
+    characters of report text (measured: the two seed chapters, 4.5 k characters, 4.8 s; the
+    48 XQuAD articles, 75 k characters, 78 s — benchmarks/RESULTS.md and issue 12).
 
     >>> build_estimate("/nonexistent")
-    'about 3 s'
+    'about 2 s'
     """
     try:
-        chars = sum(p.stat().st_size for p in Path(corpus).glob("*.txt")) // 3  # UTF-8 Chinese: ~3 bytes
+        chars = sum(p.stat().st_size for p in Path(corpus).iterdir()
+                    if p.suffix in (".txt", ".md") and p.name not in ("userdict.txt",)) // 3  # UTF-8 Chinese
     except OSError:
         chars = 0
-    return f"about {3 + chars // 5000} s"
+    return f"about {2 + chars // 1000} s"
 
 
 def ensure_index(
