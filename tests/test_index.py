@@ -155,3 +155,31 @@ def test_hnsw_above_threshold(corpus_copy, tmp_path):
     loaded = load_index(tmp_path / "ix")
     scores, ids = loaded.dense.search(loaded.vectors[:1], 1)
     assert ids[0][0] == 0
+
+
+@pytest.mark.parametrize("damage", ["wrong_dim", "nan", "manifest_list", "no_embedder"])
+def test_qa_index_rebuilds_over_damaged_stored_vectors(corpus_copy, tmp_path, damage):
+    # issue 12: `qa index` reused stored vectors without checking them and failed itself
+    import numpy as np
+
+    folder = tmp_path / "index"
+    build_index(corpus_copy, folder, "fake", log=lambda m: None)
+    vec = folder / "embeddings.npy"
+    if damage == "wrong_dim":
+        np.save(vec, np.zeros((len(np.load(vec)), 7), dtype="float32"))
+    elif damage == "nan":
+        a = np.load(vec)
+        a[:] = np.nan
+        np.save(vec, a)
+    elif damage == "manifest_list":
+        (folder / "manifest.json").write_text("[]", encoding="utf-8")
+    else:
+        m = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        m.pop("embedder")
+        (folder / "manifest.json").write_text(json.dumps(m), encoding="utf-8")
+    with pytest.raises(IndexCorruptError):
+        load_index(folder)  # a reader is told, never handed NaN or mis-sized vectors
+    notes = []
+    idx = build_index(corpus_copy, folder, "fake", log=notes.append)
+    assert np.all(np.isfinite(idx.vectors)) and idx.vectors.shape[1] == idx.manifest["embedder"]["dim"]
+    assert load_index(folder).passages

@@ -143,20 +143,28 @@ def _bm25_index(passages: list[Passage], userdict: Path):
     return bm25
 
 
-def _old_vectors(index_dir: Path, embedder_id: str) -> dict[str, np.ndarray]:
-    """text hash -> vector from the current index, when it was made by the same embedder."""
+def _old_vectors(index_dir: Path, embedder_id: str, dim: int) -> dict[str, np.ndarray]:
+    """text hash -> vector from the current index, when it was made by the same embedder.
+
+    Reuse only saves time, so it never fails a build: a damaged index, vectors of another
+    size, and any vector that is not finite or not of unit length (NaN, zeros) are simply
+    embedded again."""
     try:
         old = load_index(index_dir)
-    except QAError:
+    except Exception:  # noqa: BLE001 — whatever is wrong with the old index, build afresh
         return {}
     if old.embedder_id != embedder_id:
         return {}
-    out = {text_hash(search_text(p)): old.vectors[i] for i, p in enumerate(old.passages)}
+
+    def usable(v: np.ndarray) -> bool:
+        return v.shape == (dim,) and bool(np.all(np.isfinite(v))) and abs(float(np.linalg.norm(v)) - 1.0) < 1e-3
+
+    pairs = [(text_hash(search_text(p)), old.vectors[i]) for i, p in enumerate(old.passages)]
     if old.sentence_vectors is not None:
         texts, _ = sentence_texts(old.passages)
         if len(texts) == len(old.sentence_vectors[0]):
-            out.update({text_hash(t): old.sentence_vectors[0][i] for i, t in enumerate(texts)})
-    return out
+            pairs += [(text_hash(t), old.sentence_vectors[0][i]) for i, t in enumerate(texts)]
+    return {k: v for k, v in pairs if usable(v)}
 
 
 def _extract_figures(passages: list[Passage], glossary: Path | None = None) -> dict[str, list]:
@@ -236,7 +244,7 @@ def build_index(
                     "year": d.year, "file": d.file, "chars": len(d.text)} for d in docs],
         userdict=userdict if userdict.is_file() else None,
         glossary=glossary if glossary.is_file() else None,
-        reuse=_old_vectors(index_dir, emb.id), hnsw_threshold=hnsw_threshold,
+        reuse=_old_vectors(index_dir, emb.id, emb.dim), hnsw_threshold=hnsw_threshold,
     )
     index.path = index_dir
     # the corpus's own data files travel with its index: questions are read with the
@@ -325,6 +333,8 @@ def load_index(index_dir: str | Path = DEFAULT_INDEX) -> Index:
         manifest = json.loads(mpath.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise IndexCorruptError(f"'{mpath}' is unreadable; rebuild with: qa index") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("embedder"), dict):
+        raise IndexCorruptError(f"'{mpath}' is not an index manifest; rebuild with: qa index")
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexStaleError(
             f"index at '{index_dir}' has format {manifest.get('format_version')}, "
@@ -346,6 +356,11 @@ def load_index(index_dir: str | Path = DEFAULT_INDEX) -> Index:
         ) from None
     if not (len(passages) == len(vectors) == dense.ntotal):
         raise IndexCorruptError(f"index at '{index_dir}' is inconsistent; rebuild with: qa index")
+    dim = manifest["embedder"].get("dim")
+    if vectors.ndim != 2 or vectors.shape[1] != dim or dense.d != dim:
+        raise IndexCorruptError(f"index at '{index_dir}' holds vectors of the wrong size; rebuild with: qa index")
+    if not np.all(np.isfinite(vectors)):
+        raise IndexCorruptError(f"index at '{index_dir}' holds vectors that are not numbers; rebuild with: qa index")
     return Index(index_dir, manifest, passages, vectors, dense, bm25, figures, sentences)
 
 
