@@ -127,7 +127,7 @@ def test_crash_while_writing_keeps_previous_index(corpus_copy, tmp_path, monkeyp
         build_index(corpus_copy, tmp_path / "ix", "fake", **quiet)
     assert (tmp_path / "ix" / "passages.jsonl").read_text(encoding="utf-8") == before
     assert load_index(tmp_path / "ix").passages
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".ix")] == []
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".ix") and p.name != ".ix.lock"] == []  # the lock file stays
 
 
 def test_crash_between_the_two_renames_is_repaired(corpus_copy, tmp_path, monkeypatch):
@@ -183,3 +183,35 @@ def test_qa_index_rebuilds_over_damaged_stored_vectors(corpus_copy, tmp_path, da
     idx = build_index(corpus_copy, folder, "fake", log=notes.append)
     assert np.all(np.isfinite(idx.vectors)) and idx.vectors.shape[1] == idx.manifest["embedder"]["dim"]
     assert load_index(folder).passages
+
+
+def test_builds_take_turns_and_clean_what_killed_builds_left(corpus_copy, tmp_path):
+    # issue 12: concurrent writers failed swaps and .index.tmp-PID folders were never cleaned
+    import threading
+
+    from qa.index import build_lock
+
+    folder = tmp_path / "index"
+    build_index(corpus_copy, folder, "fake", log=lambda m: None)
+    stale = tmp_path / ".index.tmp-999999"
+    stale.mkdir()
+    notes, done = [], threading.Event()
+    with build_lock(folder):
+        t = threading.Thread(target=lambda: (build_index(corpus_copy, folder, "fake", log=notes.append), done.set()))
+        t.start()
+        t.join(timeout=3)
+        assert not done.is_set() and any("waiting" in n for n in notes)  # the second build waits
+    t.join(timeout=60)
+    assert done.is_set() and load_index(folder).passages and not stale.exists()
+
+
+def test_a_reader_mid_swap_reads_the_previous_index_and_leaves_the_swap_alone(corpus_copy, tmp_path):
+    from qa.index import _old_path, build_lock
+
+    folder = tmp_path / "index"
+    build_index(corpus_copy, folder, "fake", log=lambda m: None)
+    with build_lock(folder):
+        os.replace(folder, _old_path(folder))  # a live build between its two renames
+        idx = load_index(folder)
+        assert idx.passages and not folder.exists() and _old_path(folder).exists()
+        os.replace(_old_path(folder), folder)

@@ -26,6 +26,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Callable
 
 import numpy as np
@@ -231,7 +233,66 @@ def build_index(
     hnsw_threshold: int = HNSW_THRESHOLD,
     log: Callable[[str], None] = lambda msg: print(msg, file=sys.stderr),
 ) -> Index:
-    """Parse the corpus, embed, index, and atomically replace ``index_dir``."""
+    """Parse the corpus, embed, index, and atomically replace ``index_dir``.
+
+    One build at a time per index folder: a second build waits for the first (with a
+    notice) under an exclusive lock on a sibling ``.<name>.lock`` file, and temporary folders
+    that killed builds left behind are removed once the lock is held."""
+    with build_lock(Path(index_dir), log):
+        return _build_index(corpus_dir, index_dir, embedder, hnsw_threshold=hnsw_threshold, log=log)
+
+
+@contextmanager
+def build_lock(index_dir: Path, log: Callable[[str], None] = lambda msg: None) -> Iterator[None]:
+    """Hold the exclusive build lock of ``index_dir`` (waiting, with a notice, if taken)."""
+    import fcntl
+
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    with open(_lock_path(index_dir), "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log(f"notice: another build of {index_dir} is running; waiting for it")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            for stale in index_dir.parent.glob(f".{index_dir.name}.tmp-*"):
+                shutil.rmtree(stale, ignore_errors=True)  # left by a killed build: we hold the lock
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+SWAP_RETRIES = 5  # a reader that loses a file to a concurrent swap reads again, this many times
+
+
+def _lock_path(index_dir: Path) -> Path:
+    return index_dir.with_name(f".{index_dir.name}.lock")
+
+
+def _building(index_dir: Path) -> bool:
+    """Whether a build holds the lock of ``index_dir`` right now."""
+    import fcntl
+
+    path = _lock_path(index_dir)
+    if not path.is_file():
+        return False
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
+
+
+def _build_index(
+    corpus_dir: str | Path,
+    index_dir: str | Path,
+    embedder: str | Embedder,
+    *,
+    hnsw_threshold: int,
+    log: Callable[[str], None],
+) -> Index:
     t0 = time.perf_counter()
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
     emb = get_embedder(embedder) if isinstance(embedder, str) else embedder
@@ -308,25 +369,42 @@ def _write_atomic(index: Index, index_dir: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _recover(index_dir: Path) -> None:
-    """Finish a swap that a killed build left half done."""
+def _recover(index_dir: Path) -> Path:
+    """The folder to read: ``index_dir``, after finishing a swap that a killed build left half
+    done; while a live build is between its two renames, the previous index (``.old``) as it
+    is, untouched (moving it back would break that build's swap)."""
     old = _old_path(index_dir)
     if not (index_dir / "manifest.json").is_file() and (old / "manifest.json").is_file():
+        if _building(index_dir):
+            return old
         if index_dir.exists():
             shutil.rmtree(index_dir)
         os.replace(old, index_dir)
+    return index_dir
 
 
 # --- load and check ---------------------------------------------------------------------
 
 def load_index(index_dir: str | Path = DEFAULT_INDEX) -> Index:
     """Load an index folder, checking its format version; no corpus check (see ensure_index)."""
+    index_dir = Path(index_dir)
+    for attempt in range(SWAP_RETRIES):
+        try:
+            return _load(index_dir, _recover(index_dir))
+        except QAError:
+            # a build swapped the folder while we read it: read again (the new one, or the
+            # previous one if the build is between its two renames)
+            if attempt == SWAP_RETRIES - 1 or not (_building(index_dir) or _old_path(index_dir).exists()):
+                raise
+            time.sleep(0.05)
+    raise AssertionError("unreachable")
+
+
+def _load(index_dir: Path, folder: Path) -> Index:
     import bm25s
     import faiss
 
-    index_dir = Path(index_dir)
-    _recover(index_dir)
-    mpath = index_dir / "manifest.json"
+    mpath = folder / "manifest.json"
     if not mpath.is_file():
         raise IndexMissingError(index_dir)
     try:
@@ -341,15 +419,15 @@ def load_index(index_dir: str | Path = DEFAULT_INDEX) -> Index:
             f"this qa reads {FORMAT_VERSION}; rebuild with: qa index"
         )
     try:
-        with open(index_dir / "passages.jsonl", encoding="utf-8") as f:
+        with open(folder / "passages.jsonl", encoding="utf-8") as f:
             passages = [Passage.from_dict(json.loads(line)) for line in f if line.strip()]
-        vectors = np.load(index_dir / "embeddings.npy")
-        dense = faiss.read_index(str(index_dir / "dense.faiss"))
-        bm25 = bm25s.BM25.load(str(index_dir / "bm25"))
-        figures = _read_figures(index_dir / "figures.jsonl")
+        vectors = np.load(folder / "embeddings.npy")
+        dense = faiss.read_index(str(folder / "dense.faiss"))
+        bm25 = bm25s.BM25.load(str(folder / "bm25"))
+        figures = _read_figures(folder / "figures.jsonl")
         sentences = None
-        if (index_dir / "sentences.npy").is_file():
-            sentences = (np.load(index_dir / "sentences.npy"), np.load(index_dir / "sentence_owner.npy"))
+        if (folder / "sentences.npy").is_file():
+            sentences = (np.load(folder / "sentences.npy"), np.load(folder / "sentence_owner.npy"))
     except Exception as exc:  # noqa: BLE001 — any unreadable file means the same fix
         raise IndexCorruptError(
             f"index at '{index_dir}' is damaged ({type(exc).__name__}); rebuild with: qa index"
