@@ -215,3 +215,21 @@ def test_a_reader_mid_swap_reads_the_previous_index_and_leaves_the_swap_alone(co
         idx = load_index(folder)
         assert idx.passages and not folder.exists() and _old_path(folder).exists()
         os.replace(_old_path(folder), folder)
+
+
+def test_a_copied_checkout_checks_its_own_corpus(corpus_copy, tmp_path):
+    # issue 12: the manifest's absolute corpus_dir made a copy answer from the original's text
+    import shutil
+
+    a = tmp_path / "a"
+    shutil.copytree(corpus_copy, a / "corpus")
+    build_index(a / "corpus", a / "index", "fake", log=lambda m: None)
+    b = tmp_path / "b"
+    shutil.copytree(a, b)
+    report = b / "corpus" / "shanghai-st-progress-2021-ch3.txt"
+    report.write_text(report.read_text(encoding="utf-8").replace("1557", "1558"), encoding="utf-8")
+    notices = []
+    idx = ensure_index(b / "index", embedder_spec="fake", log=notices.append)
+    assert any("stale" in n for n in notices)
+    assert any("1558" in p.text for p in idx.passages)
+    assert not any("1558" in p.text for p in load_index(a / "index").passages)  # the original is untouched

