@@ -113,3 +113,19 @@ def test_sentence_spans(text, expected):
 ])
 def test_strip_markup(text, expected):
     assert strip_markup(text) == expected
+
+
+def test_no_passage_is_longer_than_the_hard_cap():
+    # issue 12: a report on one 1 MB line became one 333k-character passage (704 s, 400 MB)
+    from qa.passages import HARD_MAX_CHARS
+
+    line = "全市新增企业12家，累计投资3534.78亿元" * 2000 + "全年新增项目" + "甲" * 5000  # no sentence end
+    d = doc("1.1 节\n\n" + line + "\n")
+    ps = parse_document(d)
+    assert len(ps) > 10 and max(len(p.text) for p in ps) <= HARD_MAX_CHARS
+    for p in ps:
+        assert d.text[p.start:p.end] == p.text
+        assert all(p.start <= s < e <= p.end for s, e in p.sentences)
+    assert "".join(p.text for p in ps) == line  # nothing lost, nothing doubled
+    assert not any(p.text[-1].isdigit() and p.text[-2:].replace(".", "").isdigit() and
+                   ps[i + 1].text[0].isdigit() for i, p in enumerate(ps[:-1]))  # never inside a number

@@ -23,8 +23,13 @@ from dataclasses import asdict, dataclass, field
 
 from qa.corpus import Document
 
-PARSER_VERSION = 1
+PARSER_VERSION = 2  # 2: hard cap on sentence length (HARD_MAX_CHARS)
 MAX_CHARS = 300  # soft limit; passages are split at sentence ends beyond it
+# hard limit: a "sentence" longer than this (a 1 MB report on one line, a table dumped without
+# stops) is cut at the last clause mark or space before it, else at the limit itself (never
+# inside a number), so no passage costs the embedder minutes or hundreds of MB
+HARD_MAX_CHARS = 1200
+_SOFT_BREAKS = "，,、：:；;）)」』 \t"
 SECTION_SEP = " › "
 
 NUMBERED_HEADING = re.compile(r"^(\d+(?:\.\d+)+)\s+\S")
@@ -277,6 +282,27 @@ def _units(doc: Document) -> list[_Unit]:
     return units
 
 
+def _capped(spans: list[tuple[int, int]], text: str, offset: int, cap: int = HARD_MAX_CHARS) -> list[tuple[int, int]]:
+    """Sentence spans with none longer than ``cap`` (see HARD_MAX_CHARS).
+
+    >>> _capped([(0, 10)], "甲乙丙，丁戊己庚辛壬癸", 0, cap=5)
+    [(0, 4), (4, 9), (9, 10)]
+    """
+    out = []
+    for s, e in spans:
+        while e - s > cap:
+            piece = text[s - offset:s - offset + cap]
+            cut = max(piece.rfind(c) for c in _SOFT_BREAKS) + 1
+            if cut <= cap // 2:  # no break in the second half: cut at the cap, not inside a number
+                cut = cap
+                while cut > cap // 2 and (piece[cut - 1].isdigit() or piece[cut - 1] in ".,"):
+                    cut -= 1
+            out.append((s, s + cut))
+            s += cut
+        out.append((s, e))
+    return out
+
+
 def _pack(spans: list[tuple[int, int]], max_chars: int) -> list[list[tuple[int, int]]]:
     groups: list[list[tuple[int, int]]] = []
     for span in spans:
@@ -293,7 +319,7 @@ def parse_document(doc: Document, max_chars: int = MAX_CHARS) -> list[Passage]:
     seen: set[str] = set()
     for unit in _units(doc):
         body = doc.text[unit.start : unit.end]
-        spans = sentence_spans(body, unit.start) or [(unit.start, unit.end)]
+        spans = _capped(sentence_spans(body, unit.start) or [(unit.start, unit.end)], body, unit.start)
         groups = [spans] if unit.end - unit.start <= max_chars else _pack(spans, max_chars)
         for gi, group in enumerate(groups):
             start = unit.start if gi == 0 else group[0][0]
