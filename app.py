@@ -6,14 +6,27 @@ UI and its ``/ask`` API (see ``src/qa/web.py``). Binds 127.0.0.1 unless told oth
 from __future__ import annotations
 
 import argparse
+import atexit
 import logging
 import os
+import shutil
+import signal
 import sys
+import tempfile
 import time
 
 T0 = time.perf_counter()
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no telemetry calls, works offline
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+if "GRADIO_TEMP_DIR" not in os.environ:
+    # Gradio's cache and uploads in a folder of this process's own, removed when it stops
+    os.environ["GRADIO_TEMP_DIR"] = tempfile.mkdtemp(prefix="qa-gradio-")
+    atexit.register(shutil.rmtree, os.environ["GRADIO_TEMP_DIR"], ignore_errors=True)
+
+
+def _stop(signum: int, frame: object) -> None:
+    """SIGTERM ends the app like Ctrl-C: the server closes and temporary folders are removed."""
+    raise KeyboardInterrupt
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -54,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     log.info("ready in %.2f s (index %s)", time.perf_counter() - T0, args.index)
+    signal.signal(signal.SIGTERM, _stop)
     print(f"Running on {url}", flush=True)
     if share_url:
         print(f"Public URL: {share_url}", flush=True)

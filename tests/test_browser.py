@@ -46,7 +46,9 @@ def app_url(real_index, tmp_path_factory):
     """``python app.py --port N --index DIR`` in a subprocess, until it prints its URL."""
     port = _free_port()
     log_path = tmp_path_factory.mktemp("app") / "app.log"
-    env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1")
+    tmp = tmp_path_factory.mktemp("app-tmp")  # the app's temporary folders go here
+    env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1", TMPDIR=str(tmp))
+    env.pop("GRADIO_TEMP_DIR", None)
     with open(log_path, "w", encoding="utf-8") as log:
         proc = subprocess.Popen([sys.executable, str(REPO / "app.py"), "--port", str(port),
                                  "--index", str(real_index)], cwd=REPO, env=env,
@@ -71,6 +73,8 @@ def app_url(real_index, tmp_path_factory):
         proc.kill()
     text = log_path.read_text(encoding="utf-8")
     assert "Traceback" not in text, text[-3000:]
+    # issue 12: SIGTERM (what terminate() sends) removes the download and Gradio folders
+    assert proc.returncode == 0 and [p.name for p in tmp.iterdir() if p.name.startswith("qa-")] == []
 
 
 @pytest.fixture(scope="module")
@@ -343,3 +347,11 @@ def test_phone_figures_table_is_readable_and_english_comparison_draws_a_chart(ph
 def _bottom(pg, selector: str) -> float:
     box = pg.locator(selector).bounding_box()
     return box["y"] + box["height"] + 12 + pg.evaluate("window.scrollY")
+
+
+def test_uploads_are_capped(app_url):
+    # issue 12: POST /gradio_api/upload accepted 100 MB files; the app takes no uploads at all
+    import httpx
+
+    r = httpx.post(app_url + "gradio_api/upload", files={"files": ("big.txt", b"x" * 200_000)}, timeout=30)
+    assert r.status_code >= 400

@@ -439,3 +439,16 @@ def test_api_treats_html_questions_as_text(client):
     for evil in XSS:
         d = client.predict(evil, api_name="/ask")
         assert d["question"] == evil and isinstance(d["answer"], str)
+
+
+def test_a_user_error_is_one_log_line_and_no_traceback(tmp_path, caplog):
+    # issue 12: every user error wrote ~31 traceback lines to the server log
+    user_err = web.WebApp(FakeAnswerer(exc=QuestionError("the question is empty")), tmp_path)
+    with caplog.at_level(logging.INFO, logger="qa.web"):
+        with pytest.raises(gr.Error) as info:
+            user_err.api_ask("x")
+        user_err.respond("x", [], "All", 5)
+    assert info.value.print_exception is False  # Gradio's queue prints no traceback for it
+    lines = [r for r in caplog.records if r.name == "qa.web"]
+    assert len(lines) == 2 and all(r.levelno == logging.INFO and not r.exc_info for r in lines)
+    assert "the question is empty" in lines[0].getMessage()

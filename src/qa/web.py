@@ -54,6 +54,9 @@ log = logging.getLogger("qa.web")
 
 DEFAULT_K = 5
 MAX_K = 10
+# the app takes no uploads, but Gradio serves /gradio_api/upload anyway: 100 MB files were
+# accepted and kept for an hour; anything over this is refused
+MAX_UPLOAD = "64kb"
 ALL = "All"
 ALL_YEAR_WORDS = {"", "all", "全部", "any", "none", "null"}
 
@@ -685,6 +688,7 @@ class WebApp:
         try:
             answer = self.engine.ask(question, parse_year(year), parse_k(k))
         except QAError as exc:
+            log.info("user error: %s", str(exc)[:200])
             history.append({"role": "assistant", "content": "⚠️ " + md_text(str(exc))})
             return self._cleared(history)
         except Exception:  # noqa: BLE001 — log it, tell the user briefly, keep serving
@@ -713,10 +717,13 @@ class WebApp:
         try:
             return self.engine.ask(question, parse_year(year), parse_k(k))
         except QAError as exc:
-            raise gr.Error(str(exc)) from None
+            # a user's mistake is one log line, not a traceback (print_exception=False)
+            log.info("user error via the API: %s", str(exc)[:200])
+            raise gr.Error(str(exc), print_exception=False) from None
         except Exception as exc:  # noqa: BLE001
             log.exception("internal error answering %r via the API", str(question)[:200])
-            raise gr.Error(f"internal error ({type(exc).__name__}); see the server log") from None
+            raise gr.Error(f"internal error ({type(exc).__name__}); see the server log",
+                           print_exception=False) from None  # logged once above
 
 
 def build_app(answerer: Any, *, download_dir: str | Path | None = None) -> gr.Blocks:
@@ -784,4 +791,4 @@ def launch(demo: gr.Blocks, *, host: str = "127.0.0.1", port: int | None = 7860,
     """Start the server (Gradio 6: theme/CSS/head go to launch()); returns (app, local_url, share_url)."""
     return demo.launch(server_name=host, server_port=port, share=share, ssr_mode=False,
                        prevent_thread_lock=prevent_thread_lock, quiet=quiet, show_error=False,
-                       footer_links=["api"], **launch_options())
+                       footer_links=["api"], max_file_size=MAX_UPLOAD, **launch_options())
