@@ -233,3 +233,12 @@ def test_a_copied_checkout_checks_its_own_corpus(corpus_copy, tmp_path):
     assert any("stale" in n for n in notices)
     assert any("1558" in p.text for p in idx.passages)
     assert not any("1558" in p.text for p in load_index(a / "index").passages)  # the original is untouched
+
+
+def test_a_build_without_a_terminal_reports_progress_with_an_eta(corpus_copy, tmp_path, monkeypatch, capsys):
+    # issue 12: a user who adds 50 reports waited most of an hour without a progress line
+    monkeypatch.setattr(qindex, "PROGRESS_EVERY", 0.0)
+    monkeypatch.setattr(qindex, "EMBED_BATCH", 8)
+    build_index(corpus_copy, tmp_path / "index", "fake", log=lambda m: None)
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("embedding:")]
+    assert lines and all(" of " in line and "s left" in line for line in lines)

@@ -84,6 +84,9 @@ def text_hash(text: str) -> str:
 
 # --- build ------------------------------------------------------------------------------
 
+PROGRESS_EVERY = 10.0  # seconds between progress lines when stderr is not a terminal
+
+
 def _progress(total: int, desc: str):
     from tqdm import tqdm
 
@@ -114,11 +117,20 @@ def _embed(passages: list[Passage], embedder: Embedder, reuse: dict[str, np.ndar
     for i, k in enumerate(keys):
         if k in reuse:
             out[i] = reuse[k]
+    t0 = last = time.perf_counter()
     with _progress(len(todo), f"embedding ({embedder.id})") as bar:
         for b in range(0, len(todo), EMBED_BATCH):
             batch = todo[b : b + EMBED_BATCH]
             out[batch] = embedder.embed_passages([texts[i] for i in batch])
             bar.update(len(batch))
+            now = time.perf_counter()
+            if bar.disable and now - last >= PROGRESS_EVERY and b + len(batch) < len(todo):
+                # no terminal (a log, a CI run): a plain line now and then, with an ETA
+                done = b + len(batch)
+                left = (now - t0) / done * (len(todo) - done)
+                print(f"embedding: {done} of {len(todo)} texts ({100 * done // len(todo)}%), "
+                      f"about {left:.0f} s left", file=sys.stderr, flush=True)
+                last = now
     return out, len(todo)
 
 
