@@ -582,7 +582,7 @@ def test_a_numbered_heading_is_never_a_candidate_sentence():
 
 
 def test_a_refusal_lists_three_report_years_in_english():
-    from qa.answer import _join_en
+    from qa.english import join_en as _join_en
 
     assert _join_en(["2021", "2022", "2023"]) == "2021, 2022 and 2023"
     assert _join_en(["2021", "2023"]) == "2021 and 2023" and _join_en(["2023"]) == "2023"

@@ -1,12 +1,19 @@
 """English answer sentences (qa.english): one grammar per kind of figure, numbers only as
 qa.units renders cited figures, no Chinese outside quotes, no guessed names."""
+import re
 from dataclasses import replace
 
 import pytest
 
-from qa.english import describe, has_cjk_outside_quotes, subject, text_opening, when
+from qa.english import describe, subject, text_opening, when
 from qa.figures import extract_figures
 from qa.glossary import Glossary
+
+
+def has_cjk_outside_quotes(text: str) -> bool:
+    """Chinese outside “quotation marks” (brackets do not excuse it here)."""
+    return bool(re.search(r"[\u3400-\u9fff]", re.sub(r"“[^”]*”", " ", text)))
+
 
 G = Glossary([("授信企业", "enterprises granted credit", ""), ("授信金额", "amount of credit granted", ""),
               ("小巨人信用贷", "Little Giant credit loans", ""), ("试点区", "pilot districts", ""),

@@ -43,7 +43,7 @@ from qa.glossary import Glossary
 from qa.passages import SECTION_SEP, Passage, continuation_leads, is_enumerated_heading, strip_markup
 from qa.question import COMPARE_CUES_EN, COMPARE_CUES_ZH, ZH_KIND_CUES, Query, analyze, content_terms, names, ordinals_in
 from qa.retrieve import Hit, Retriever, check_k, check_question, check_year, detect_language, get_retriever
-from qa.english import describe, text_opening
+from qa.english import describe, join_en, text_opening
 from qa.units import format_number_en, is_limit, normalize_unit, render_en, render_zh, scale_en
 
 # hand-set values live in qa.config.AnswerConfig, with their reasons; kept as names here
@@ -184,6 +184,12 @@ def _measure_term(term: str, kind: str) -> bool:
     cue, data/question_cues.tsv), not which part it is about: "the Gaoqidai loan amounts"
     asks for the total, even when only the part's clause writes 贷款金额."""
     return any(k == kind and re.search(pattern, term) for pattern, k in ZH_KIND_CUES)
+
+
+def _how_terms(q: Query) -> set[str]:
+    """The question's terms that say how an asked kind is measured (see _measure_term)."""
+    terms = set(q.terms) | set(q.key_terms) | set(q.concepts)
+    return {t for t in terms if any(_measure_term(t, k) for k in q.kinds)}
 
 
 # "共/合计" after a list totals it ("共同/共享" are other words)
@@ -369,6 +375,7 @@ def _parts_yield_to_totals(q: Query, cands: list[Candidate]) -> None:
     """A part the question does not name ("其中中小企业8890家,贷款金额1988.04亿元") is never a
     better answer than the total of the same kind before "其中" in its sentence (3534.78亿元),
     even when the part's clause happens to repeat a word of the question (贷款金额)."""
+    measures = _how_terms(q)
     by_sentence: dict[tuple[str, int], list[Candidate]] = {}
     for c in cands:
         if c.figure is not None:
@@ -381,7 +388,6 @@ def _parts_yield_to_totals(q: Query, cands: list[Candidate]) -> None:
             raw = p.span(sent[0], f.start)
             cut = sent[0] + raw.rfind("其中")  # the raw text: offsets stay the source's
             head, part = strip_markup(raw[:raw.rfind("其中")]), strip_markup(p.span(cut, sent[1]))
-            measures = [t for t in q.terms if any(_measure_term(t, k) for k in q.kinds)]
             if any(t in part and t not in head for t in q.terms
                    if not any(t in m for m in measures)):
                 continue  # the question says what only the part says ("成功登陆科创板")
@@ -470,7 +476,7 @@ def _confidence(q: Query, best: Candidate, figs: list[Figure]) -> float:
     question (calibrated with MIN_CONFIDENCE on eval/gold.jsonl)."""
     confidence = best.coverage
     # a measure term (贷款金额 for money) says how, not what: its absence is no contradiction
-    key = [t for t in q.key_terms if not any(_measure_term(t, k) for k in q.kinds)]
+    key = [t for t in q.key_terms if t not in _how_terms(q)]
     p = best.hit.passage
     if key and not any(t in p.clean_text or t in p.section for t in key):
         confidence -= W.conf_key_absent  # e.g. a metric only the other year's report gives
@@ -961,7 +967,8 @@ class Answerer:
             return []  # a limit ("5000万元以下") is not a quantity to subtract
         # the thing compared: a specific term or a glossary concept of the question (not a
         # measure term such as 贷款金额, which says how, not what) named in both contexts
-        named = [t for t in dict.fromkeys(q.key_terms + q.concepts) if not any(_measure_term(t, k) for k in q.kinds)]
+        how = _how_terms(q)
+        named = [t for t in dict.fromkeys(q.key_terms + q.concepts) if t not in how]
         if _overlap(fa.metric, fb.metric) < W.metric_overlap_min and not any(t in _context(a) and t in _context(b) for t in named):
             return []  # two figures about different things: no arithmetic between them
         na, nb = blocks.index(a) + 1, blocks.index(b) + 1
@@ -1124,7 +1131,7 @@ class Answerer:
 
     def _unanswerable(self, q: Query, hits: list[Hit], t0: float) -> Answer:
         years = "、".join(str(y) for y in self.retriever.index.years)
-        years_en = _join_en([str(y) for y in self.retriever.index.years])
+        years_en = join_en([str(y) for y in self.retriever.index.years])
         asked = "、".join(map(str, q.unknown_years))
         if q.lang == "zh":
             text = (f"抱歉，报告中没有找到能回答这个问题的内容（现有报告年份：{years}）。"
@@ -1142,11 +1149,6 @@ class Answerer:
 # the rules' figure kinds as the learned reader's answer types
 FIGURE_TYPES = {"count": "count", "money": "money", "percent": "percent", "rank": "rank",
                 "year": "date", "ordinal": "rank"}
-
-
-def _join_en(items: list[str]) -> str:
-    """'2021', '2021 and 2023', '2021, 2022 and 2023'."""
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}" if items else ""
 
 
 def quote_en(text: str) -> str:

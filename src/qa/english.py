@@ -24,33 +24,32 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
 from qa.bridge import english_gloss, is_proper_name
+from qa.cues import language_rows
 from qa.figures import Figure
 from qa.glossary import Glossary
-from qa.units import is_measure_unit, render_en
+from qa.units import MONTHS, is_measure_unit, render_en
 
-MONTHS = ("January February March April May June July August September October November "
-          "December").split()
-_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 @lru_cache(maxsize=1)
-def _grammar() -> tuple[tuple[str, str, str], ...]:
-    text = resources.files("qa").joinpath("data/english_grammar.tsv").read_text(encoding="utf-8")
-    return tuple(tuple((line.split("\t") + ["", ""])[:3]) for line in text.splitlines()  # type: ignore[misc]
-                 if line.strip() and not line.startswith("#"))
+def _grammar() -> dict[str, list[tuple[str, str]]]:
+    """rule name → [(key, value)] in file order, from data/english_grammar.tsv."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for name, key, value in language_rows("english_grammar.tsv"):
+        out.setdefault(name, []).append((key, value))
+    return out
 
 
 def _rule(name: str, key: str) -> str:
     """The value of rule ``name`` for ``key``, else its '*' row, else ''."""
-    rows = {k: v for n, k, v in _grammar() if n == name}
+    rows = dict(_grammar().get(name, ()))
     return rows.get(key, rows.get("*", ""))
 
 
 def _rows(name: str) -> list[tuple[str, str]]:
-    return [(k, v) for n, k, v in _grammar() if n == name]
+    return _grammar().get(name, [])
 
 
 @dataclass
@@ -344,9 +343,14 @@ def describe(figs: Sequence[Figure], year: int | None, glossary: Glossary, text:
     return sentence[0].upper() + sentence[1:]
 
 
-def has_cjk_outside_quotes(text: str) -> bool:
-    """Chinese left in an English sentence outside quotation marks (a defect to test for)."""
-    return bool(_CJK.search(re.sub(r"“[^”]*”", " ", text)))
+def join_en(items: Sequence[str]) -> str:
+    """A list in English.
+
+    >>> join_en(["2021"]), join_en(["2021", "2023"]), join_en(["2021", "2022", "2023"])
+    ('2021', '2021 and 2023', '2021, 2022 and 2023')
+    """
+    items = list(items)
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}" if items else ""
 
 
 def word_gloss(zh: str, glossary: Glossary, limit: int = 8) -> list[str]:
@@ -392,6 +396,5 @@ def text_opening(year: int | None, section: str, quote: str, glossary: Glossary,
             parts.append(f"Key words of the quoted sentence (word-by-word gloss): {' · '.join(words)}.")
     if figures:
         rendered = list(dict.fromkeys(render_en(f, with_noun=True) for f in figures[:4]))
-        listed = rendered[0] if len(rendered) == 1 else f"{', '.join(rendered[:-1])} and {rendered[-1]}"
-        parts.append(f"The sentence gives {listed}.")
+        parts.append(f"The sentence gives {join_en(rendered)}.")
     return " ".join(parts)

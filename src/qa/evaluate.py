@@ -168,6 +168,15 @@ _LABEL_FIGURE = re.compile(r"(?<!\d):\s*(?:(?:over|nearly|about|under|no more th
 _EN_FIGURE = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|first|second|third)\b", re.I)
 
 
+def cjk_outside_quotes(text: str) -> bool:
+    """Chinese left in English text outside quotation marks and brackets.
+
+    >>> cjk_outside_quotes("The figure for “重点项目” was 10"), cjk_outside_quotes("授信企业: 233")
+    (False, True)
+    """
+    return bool(_CJK_CHAR.search(_QUOTED.sub(" ", text)))
+
+
 def english_quality(answer: dict, wants_figure: bool) -> bool:
     """An English answer a reader can use: no Chinese outside quotation marks and brackets;
     an English sentence of its own, not only a quote ('The 2023 report says: “…”' is not);
@@ -175,7 +184,7 @@ def english_quality(answer: dict, wants_figure: bool) -> bool:
     in a sentence rather than after a label ('enterprises granted credit: 233' is not)."""
     text = strip_markup(answer.get("answer", ""))
     outside = _QUOTED.sub(" ", text)
-    if _CJK_CHAR.search(outside) or len(_EN_WORD.findall(outside)) < MIN_ENGLISH_WORDS:
+    if cjk_outside_quotes(text) or len(_EN_WORD.findall(outside)) < MIN_ENGLISH_WORDS:
         return False
     if not wants_figure:
         return True

@@ -19,10 +19,8 @@ from qa.features import SentenceView
 from qa.passages import is_enumerated_heading
 from qa.reader import GeneralReader, Scored, question_view
 from qa.spans import Span, find_spans
-from qa.units import format_number_en, ordinal_en, qualifier_words, split_magnitude, units_en
+from qa.units import MONTHS, format_number_en, ordinal_en, qualifier_words, split_magnitude, units_en
 
-MONTHS = ("January February March April May June July August September October November "
-          "December").split()
 # qualifier word → English, longest first (data/qualifiers.tsv): 不超过 is 'no more than', not 'over'
 _QUAL_EN = {w.zh: w.en for w in qualifier_words()}
 

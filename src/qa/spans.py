@@ -16,10 +16,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
 from qa.figures import _glued_to_latin, parse_number
-from qa.units import qualifier_words
+from qa.units import measure_word_sections, qualifier_words
 
 _ARABIC = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _CN = r"[零〇一二两三四五六七八九十百千万亿]+"
@@ -39,8 +38,7 @@ LENGTH_UNITS = {"平方公里", "平方千米", "平方米", "平方英里", "�
 @lru_cache(maxsize=1)
 def measure_words() -> tuple[str, ...]:
     """The units of ``data/measure_words.txt``, longest first."""
-    text = resources.files("qa").joinpath("data/measure_words.txt").read_text(encoding="utf-8")
-    words = {w for line in text.splitlines() for w in line.split("#", 1)[0].split()}
+    words = {w for section in measure_word_sections().values() for w in section}
     return tuple(sorted(words, key=len, reverse=True))
 
 

@@ -52,6 +52,9 @@ WHOLE_UNITS: dict[str, tuple[float, str]] = {
     "人民币": (1, "元"),
 }
 
+MONTHS = ("January February March April May June July August September October November "
+          "December").split()
+
 MONEY_UNITS: dict[str, str] = {"元": "RMB", "美元": "USD", "欧元": "EUR", "港元": "HKD"}
 
 # English nouns for counting units: (singular, plural). Generic on purpose:
@@ -131,7 +134,7 @@ def measure_word_sections() -> dict[str, tuple[str, ...]]:
         if line.startswith("#"):
             section = line[1:].strip().split(" ", 1)[0]
             continue
-        out.setdefault(section, []).extend(line.split())
+        out.setdefault(section, []).extend(line.split("#", 1)[0].split())
     return {k: tuple(v) for k, v in out.items()}
 
 

@@ -47,6 +47,7 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from qa.english import join_en
 from qa.errors import QAError
 from qa.retrieve import MAX_QUESTION_CHARS
 
@@ -94,8 +95,7 @@ def years_zh(years: list[int]) -> str:
 
 def years_en(years: list[int]) -> str:
     """``2021``, ``2021 and 2023``, ``2021, 2022 and 2023``."""
-    ys = [str(y) for y in years]
-    return ys[0] if len(ys) == 1 else f"{', '.join(ys[:-1])} and {ys[-1]}" if ys else ""
+    return join_en([str(y) for y in years])
 
 
 def header_html(documents: list[dict]) -> str:
