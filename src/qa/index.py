@@ -106,32 +106,73 @@ def sentence_texts(passages: list[Passage]) -> tuple[list[str], np.ndarray]:
     return texts, np.asarray(owner, dtype=np.int64)
 
 
-def _embed(passages: list[Passage], embedder: Embedder, reuse: dict[str, np.ndarray],
-           texts: list[str] | None = None) -> tuple[np.ndarray, int]:
-    """Vectors for every passage (or the given texts), reusing ``reuse[text_hash]``;
-    returns (vectors, n_embedded)."""
-    texts = texts if texts is not None else [search_text(p) for p in passages]
+def _embed(texts: list[str], embedder: Embedder, reuse: dict[str, np.ndarray]) -> tuple[np.ndarray, int]:
+    """Vectors for ``texts``, reusing ``reuse[text_hash]``; returns (vectors, n_embedded).
+
+    The texts still to embed go to the model longest first, in batches of similar length:
+    a batch costs what its longest text costs (padding), so mixing a 500-token passage with
+    20-token sentences wastes most of the batch."""
     keys = [text_hash(t) for t in texts]
-    todo = [i for i, k in enumerate(keys) if k not in reuse]
     out = np.zeros((len(texts), embedder.dim), dtype=np.float32)
+    todo: dict[str, list[int]] = {}  # one embedding per distinct text
     for i, k in enumerate(keys):
         if k in reuse:
             out[i] = reuse[k]
+        else:
+            todo.setdefault(k, []).append(i)
+    order = sorted(todo.values(), key=lambda rows: -len(texts[rows[0]]))
     t0 = last = time.perf_counter()
-    with _progress(len(todo), f"embedding ({embedder.id})") as bar:
-        for b in range(0, len(todo), EMBED_BATCH):
-            batch = todo[b : b + EMBED_BATCH]
-            out[batch] = embedder.embed_passages([texts[i] for i in batch])
+    with _progress(len(order), f"embedding ({embedder.id})") as bar:
+        for b in range(0, len(order), EMBED_BATCH):
+            batch = order[b : b + EMBED_BATCH]
+            vecs = embedder.embed_passages([texts[rows[0]] for rows in batch])
+            for rows, v in zip(batch, vecs):
+                out[rows] = v
             bar.update(len(batch))
             now = time.perf_counter()
-            if bar.disable and now - last >= PROGRESS_EVERY and b + len(batch) < len(todo):
+            done = b + len(batch)
+            if bar.disable and now - last >= PROGRESS_EVERY and done < len(order):
                 # no terminal (a log, a CI run): a plain line now and then, with an ETA
-                done = b + len(batch)
-                left = (now - t0) / done * (len(todo) - done)
-                print(f"embedding: {done} of {len(todo)} texts ({100 * done // len(todo)}%), "
+                # (by characters: the longest texts go first, so counts would overstate it)
+                chars_done = sum(len(texts[rows[0]]) for rows in order[:done])
+                chars_all = chars_done + sum(len(texts[rows[0]]) for rows in order[done:])
+                left = (now - t0) / max(chars_done, 1) * (chars_all - chars_done)
+                print(f"embedding: {done} of {len(order)} texts ({100 * chars_done // chars_all}% of the text), "
                       f"about {left:.0f} s left", file=sys.stderr, flush=True)
                 last = now
-    return out, len(todo)
+    return out, len(order)
+
+
+PASSAGE_VECTORS = ("sentence-mean", "embed")
+DEFAULT_PASSAGE_VECTORS = "sentence-mean"  # how qa index makes them (see _passage_and_sentence_vectors)
+
+
+def _passage_and_sentence_vectors(passages: list[Passage], emb: Embedder, reuse: dict[str, np.ndarray],
+                                  passage_vectors: str) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray], int, int]:
+    """(passage vectors, (sentence vectors, owner)), how many texts needed a vector and how
+    many of them were embedded (the rest were reused).
+
+    ``"sentence-mean"`` (the default) embeds every sentence of a multi-sentence passage and
+    takes the normalised mean of its sentence vectors as the passage vector; only
+    one-sentence passages are embedded whole. That embeds the text about once instead of
+    twice (passage + its sentences) and held retrieval quality on the public benchmarks
+    (benchmarks/RESULTS.md, session 6). ``"embed"`` also embeds every passage whole."""
+    if passage_vectors not in PASSAGE_VECTORS:
+        raise ValueError(f"passage_vectors must be one of {', '.join(PASSAGE_VECTORS)}")
+    s_texts, owner = sentence_texts(passages)
+    derived = set(owner.tolist()) if passage_vectors == "sentence-mean" else set()
+    whole = [i for i in range(len(passages)) if i not in derived]
+    texts = [search_text(passages[i]) for i in whole] + s_texts
+    vecs, n_embedded = _embed(texts, emb, reuse)
+    vectors = np.zeros((len(passages), emb.dim), dtype=np.float32)
+    vectors[whole] = vecs[: len(whole)]
+    s_vectors = vecs[len(whole):]
+    if derived:
+        sums = np.zeros_like(vectors)
+        np.add.at(sums, owner, s_vectors)
+        rows = np.asarray(sorted(derived), dtype=np.int64)
+        vectors[rows] = sums[rows] / np.maximum(np.linalg.norm(sums[rows], axis=1, keepdims=True), 1e-12)
+    return vectors, (s_vectors, owner), len(texts), n_embedded
 
 
 def _dense_index(vectors: np.ndarray, hnsw_threshold: int):
@@ -173,7 +214,10 @@ def _old_vectors(index_dir: Path, embedder_id: str, dim: int) -> dict[str, np.nd
     def usable(v: np.ndarray) -> bool:
         return v.shape == (dim,) and bool(np.all(np.isfinite(v))) and abs(float(np.linalg.norm(v)) - 1.0) < 1e-3
 
-    pairs = [(text_hash(search_text(p)), old.vectors[i]) for i, p in enumerate(old.passages)]
+    derived: set[int] = set()  # passage vectors that are means of sentence vectors, not embeddings
+    if old.manifest.get("dense", {}).get("passage_vectors") == "sentence-mean" and old.sentence_vectors is not None:
+        derived = set(old.sentence_vectors[1].tolist())
+    pairs = [(text_hash(search_text(p)), old.vectors[i]) for i, p in enumerate(old.passages) if i not in derived]
     if old.sentence_vectors is not None:
         texts, _ = sentence_texts(old.passages)
         if len(texts) == len(old.sentence_vectors[0]):
@@ -201,6 +245,7 @@ def index_passages(
     reuse: dict[str, np.ndarray] | None = None,
     hnsw_threshold: int = HNSW_THRESHOLD,
     with_figures: bool = True,
+    passage_vectors: str = DEFAULT_PASSAGE_VECTORS,
 ) -> Index:
     """Build an in-memory index over ``passages`` (also used by the public benchmarks).
 
@@ -208,9 +253,8 @@ def index_passages(
     one per distinct ``doc_id`` of the passages.
     """
     emb = get_embedder(embedder) if isinstance(embedder, str) else embedder
-    vectors, n_embedded = _embed(passages, emb, reuse or {})
-    s_texts, owner = sentence_texts(passages)
-    s_vectors, s_embedded = _embed(passages, emb, reuse or {}, s_texts)
+    vectors, (s_vectors, owner), n_texts, n_embedded = _passage_and_sentence_vectors(
+        passages, emb, reuse or {}, passage_vectors)
     dense = _dense_index(vectors, hnsw_threshold)
     bm25 = _bm25_index(passages, userdict)
     figures = _extract_figures(passages, glossary) if with_figures else {}
@@ -227,13 +271,13 @@ def index_passages(
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "embedder": {"id": emb.id, "dim": emb.dim, "spec": spec_for_id(emb.id)},
         "documents": documents,
-        "dense": {"type": type(dense).__name__, "metric": "inner_product"},
+        "dense": {"type": type(dense).__name__, "metric": "inner_product", "passage_vectors": passage_vectors},
         "bm25": {"k1": 1.2, "b": 0.75, "tokenizer": "jieba cut_for_search + userdict + character bigrams"},
         "counts": {"documents": len(documents), "passages": len(passages),
                    "embedded": n_embedded, "figures": sum(len(v) for v in figures.values())},
     }
-    manifest["counts"]["sentence_vectors"] = len(s_texts)
-    manifest["counts"]["embedded"] += s_embedded
+    manifest["counts"]["sentence_vectors"] = len(owner)
+    manifest["counts"]["texts_embedded_or_reused"] = n_texts  # embedded counts distinct texts
     return Index(Path(), manifest, passages, vectors, dense, bm25, figures, (s_vectors, owner))
 
 
@@ -331,9 +375,8 @@ def _build_index(
     index.manifest["build_seconds"] = round(time.perf_counter() - t0, 3)
     _write_atomic(index, index_dir)
     counts = index.manifest["counts"]
-    total = counts["passages"] + counts.get("sentence_vectors", 0)
     log(f"indexed {counts['documents']} documents, {counts['passages']} passages "
-        f"({counts['embedded']} of {total} passage/sentence vectors embedded, the rest reused) "
+        f"({counts['embedded']} of {counts['texts_embedded_or_reused']} texts embedded, the rest reused) "
         f"with {emb.id} in {index.manifest['build_seconds']:.2f}s → {index_dir}")
     return index
 
@@ -478,6 +521,9 @@ def stale_reason(index: Index, corpus_dir: str | Path = DEFAULT_CORPUS,
     m = index.manifest
     if m.get("parser_version") != PARSER_VERSION:
         return f"passage parser changed (v{m.get('parser_version')} → v{PARSER_VERSION})"
+    recipe = m.get("dense", {}).get("passage_vectors", "embed") if isinstance(m.get("dense"), dict) else None
+    if recipe != DEFAULT_PASSAGE_VECTORS:
+        return f"passage vectors are made differently now ({recipe} → {DEFAULT_PASSAGE_VECTORS})"
     if m.get("qa_version") != __version__:
         return f"qa version changed ({m.get('qa_version')} → {__version__})"
     current = corpus_fingerprint(corpus_dir)
