@@ -36,7 +36,7 @@ add_repo_to_path()
 from qa.index import index_passages  # noqa: E402
 from qa.passages import Passage, sentence_spans  # noqa: E402
 from qa.glossary import Glossary, load_glossary  # noqa: E402
-from qa.retrieve import RetrievalConfig, Retriever, sentence_vectors  # noqa: E402
+from qa.retrieve import RetrievalConfig, Retriever  # noqa: E402
 import qa.tokenize  # noqa: E402
 
 DEPTH = 20  # ranked items kept per question (mAP@20 is the deepest metric)
@@ -156,12 +156,12 @@ def subsample(queries: list[Query], limit: int | None) -> list[Query]:
 # --- evaluation --------------------------------------------------------------------------
 
 def build(pool: Pool, embedder: CachedEmbedder, sentences: bool = True):
-    """In-memory index of a pool; with ``sentences``, also the sentence vectors that
-    qa.retrieve.sentence_vectors computes (what an index that stores them would hold)."""
+    """In-memory index of a pool, made as ``qa index`` makes it; without ``sentences``
+    the sentence vectors are dropped (what retrieval does without them)."""
     t0 = time.perf_counter()
     index = index_passages(pool.passages, embedder, with_figures=False)
-    if sentences:
-        index.sentence_vectors = sentence_vectors(index.passages, embedder)
+    if not sentences:
+        index.sentence_vectors = None
     embedder.save()
     return index, time.perf_counter() - t0
 

@@ -58,9 +58,9 @@ def test_missing_default_index_is_built_with_a_notice(corpus_copy, tmp_path, mon
 
 def test_unchanged_passages_are_not_re_embedded(corpus_copy, tmp_path):
     a = build_index(corpus_copy, tmp_path / "ix", "fake", **quiet)
-    texts, owner = sentence_texts(a.passages)
-    whole = [search_text(p) for i, p in enumerate(a.passages) if i not in set(owner.tolist())]
-    # a fresh build embeds each distinct text once: sentences, and passages of one sentence
+    texts, _ = sentence_texts(a.passages)
+    whole = [search_text(p) for p in a.passages]
+    # a fresh build embeds each distinct text once: every passage and every sentence
     assert a.manifest["counts"]["embedded"] == len(set(texts + whole))
     assert a.manifest["counts"]["texts_embedded_or_reused"] == len(texts + whole)
     path = corpus_copy / "shanghai-st-progress-2023-ch7.txt"
@@ -249,35 +249,14 @@ def test_a_build_without_a_terminal_reports_progress_with_an_eta(corpus_copy, tm
     assert lines and all(" of " in line and "s left" in line for line in lines)
 
 
-def test_passage_vectors_are_the_mean_of_their_sentence_vectors(corpus_copy, tmp_path):
-    idx = build_index(corpus_copy, tmp_path / "ix", "fake", **quiet)
-    svecs, owner = idx.sentence_vectors
-    multi = sorted(set(owner.tolist()))
-    assert multi and idx.manifest["dense"]["passage_vectors"] == "sentence-mean"
-    for pos in multi[:5]:
-        mean = svecs[owner == pos].sum(axis=0)
-        assert np.allclose(idx.vectors[pos], mean / np.linalg.norm(mean), atol=1e-5)
-    single = next(i for i in range(len(idx.passages)) if i not in set(multi))
+def test_passage_and_sentence_vectors_are_their_own_embeddings(corpus_copy, tmp_path):
     from qa.embed import get_embedder
-    assert np.allclose(idx.vectors[single], get_embedder("fake").embed_passages([search_text(idx.passages[single])])[0], atol=1e-6)
-
-
-def test_derived_passage_vectors_are_never_reused_as_embeddings(corpus_copy, tmp_path):
     idx = build_index(corpus_copy, tmp_path / "ix", "fake", **quiet)
-    reuse = qindex._old_vectors(tmp_path / "ix", idx.embedder_id, idx.vectors.shape[1])
-    multi = set(idx.sentence_vectors[1].tolist())
-    derived = {qindex.text_hash(search_text(p)) for i, p in enumerate(idx.passages) if i in multi}
-    texts, _ = sentence_texts(idx.passages)
-    assert reuse and not (derived - {qindex.text_hash(t) for t in texts}) & set(reuse)
-
-
-def test_an_index_with_passage_vectors_made_another_way_is_stale(corpus_copy, tmp_path):
-    build_index(corpus_copy, tmp_path / "ix", "fake", **quiet)
-    mpath = tmp_path / "ix" / "manifest.json"
-    m = json.loads(mpath.read_text(encoding="utf-8"))
-    m["dense"]["passage_vectors"] = "embed"
-    mpath.write_text(json.dumps(m), encoding="utf-8")
-    assert "passage vectors are made differently" in stale_reason(load_index(tmp_path / "ix"), corpus_copy)
+    fake = get_embedder("fake")
+    texts, owner = sentence_texts(idx.passages)
+    assert len(texts) == len(owner) > 0
+    assert np.allclose(idx.vectors, fake.embed_passages([search_text(p) for p in idx.passages]), atol=1e-6)
+    assert np.allclose(idx.sentence_vectors[0], fake.embed_passages(texts), atol=1e-6)
 
 
 def test_texts_go_to_the_model_longest_first_and_each_distinct_text_once():
@@ -293,3 +272,15 @@ def test_texts_go_to_the_model_longest_first_and_each_distinct_text_once():
     out, n = qindex._embed(["aa", "b", "aaaa", "b", "ccc"], Recorder(), {})
     assert n == 4 and out.shape == (5, 4)
     assert [t for batch in seen for t in batch] == ["aaaa", "ccc", "aa", "b"]
+
+
+def test_an_index_with_mean_passage_vectors_is_stale_and_they_are_not_reused(corpus_copy, tmp_path):
+    idx = build_index(corpus_copy, tmp_path / "ix", "fake", **quiet)
+    mpath = tmp_path / "ix" / "manifest.json"
+    m = json.loads(mpath.read_text(encoding="utf-8"))
+    m["dense"]["passage_vectors"] = "sentence-mean"  # what commit 0d0ecee wrote
+    mpath.write_text(json.dumps(m), encoding="utf-8")
+    assert "means of sentence vectors" in stale_reason(load_index(tmp_path / "ix"), corpus_copy)
+    reuse = qindex._old_vectors(tmp_path / "ix", idx.embedder_id, idx.vectors.shape[1])
+    texts, _ = sentence_texts(idx.passages)
+    assert reuse and set(reuse) == {qindex.text_hash(t) for t in texts}

@@ -143,36 +143,28 @@ def _embed(texts: list[str], embedder: Embedder, reuse: dict[str, np.ndarray]) -
     return out, len(order)
 
 
-PASSAGE_VECTORS = ("sentence-mean", "embed")
-DEFAULT_PASSAGE_VECTORS = "sentence-mean"  # how qa index makes them (see _passage_and_sentence_vectors)
-
-
 def _passage_and_sentence_vectors(passages: list[Passage], emb: Embedder, reuse: dict[str, np.ndarray],
-                                  passage_vectors: str) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray], int, int]:
+                                  ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray], int, int]:
     """(passage vectors, (sentence vectors, owner)), how many texts needed a vector and how
-    many of them were embedded (the rest were reused).
+    many distinct texts were embedded (the rest were reused).
 
-    ``"sentence-mean"`` (the default) embeds every sentence of a multi-sentence passage and
-    takes the normalised mean of its sentence vectors as the passage vector; only
-    one-sentence passages are embedded whole. That embeds the text about once instead of
-    twice (passage + its sentences) and held retrieval quality on the public benchmarks
-    (benchmarks/RESULTS.md, session 6). ``"embed"`` also embeds every passage whole."""
-    if passage_vectors not in PASSAGE_VECTORS:
-        raise ValueError(f"passage_vectors must be one of {', '.join(PASSAGE_VECTORS)}")
+    Passages and their sentences go to the model in one pass (one batch order over both).
+    Both are embedded whole: making a passage vector from its sentence vectors (their
+    normalised mean) would halve the work but cost XQuAD en→zh R@1 0.772 → 0.664 and XQuAD-R
+    en→zh 0.564 → 0.239, and pooling the passage's token states per sentence ("late
+    chunking") gave sentence vectors worth no more than none (0.724 vs 0.719 vs 0.772);
+    benchmarks/RESULTS.md, session 7."""
     s_texts, owner = sentence_texts(passages)
-    derived = set(owner.tolist()) if passage_vectors == "sentence-mean" else set()
-    whole = [i for i in range(len(passages)) if i not in derived]
-    texts = [search_text(passages[i]) for i in whole] + s_texts
+    texts = [search_text(p) for p in passages] + s_texts
     vecs, n_embedded = _embed(texts, emb, reuse)
-    vectors = np.zeros((len(passages), emb.dim), dtype=np.float32)
-    vectors[whole] = vecs[: len(whole)]
-    s_vectors = vecs[len(whole):]
-    if derived:
-        sums = np.zeros_like(vectors)
-        np.add.at(sums, owner, s_vectors)
-        rows = np.asarray(sorted(derived), dtype=np.int64)
-        vectors[rows] = sums[rows] / np.maximum(np.linalg.norm(sums[rows], axis=1, keepdims=True), 1e-12)
-    return vectors, (s_vectors, owner), len(texts), n_embedded
+    return vecs[: len(passages)], (vecs[len(passages):], owner), len(texts), n_embedded
+
+
+def _mean_passage_vectors(manifest: dict) -> bool:
+    """Whether an index holds passage vectors made as means of sentence vectors (qa index
+    did that at commit 0d0ecee only; see _passage_and_sentence_vectors)."""
+    dense = manifest.get("dense")
+    return isinstance(dense, dict) and dense.get("passage_vectors") == "sentence-mean"
 
 
 def _dense_index(vectors: np.ndarray, hnsw_threshold: int):
@@ -214,10 +206,8 @@ def _old_vectors(index_dir: Path, embedder_id: str, dim: int) -> dict[str, np.nd
     def usable(v: np.ndarray) -> bool:
         return v.shape == (dim,) and bool(np.all(np.isfinite(v))) and abs(float(np.linalg.norm(v)) - 1.0) < 1e-3
 
-    derived: set[int] = set()  # passage vectors that are means of sentence vectors, not embeddings
-    if old.manifest.get("dense", {}).get("passage_vectors") == "sentence-mean" and old.sentence_vectors is not None:
-        derived = set(old.sentence_vectors[1].tolist())
-    pairs = [(text_hash(search_text(p)), old.vectors[i]) for i, p in enumerate(old.passages) if i not in derived]
+    pairs = [] if _mean_passage_vectors(old.manifest) else [  # not embeddings of their text
+        (text_hash(search_text(p)), old.vectors[i]) for i, p in enumerate(old.passages)]
     if old.sentence_vectors is not None:
         texts, _ = sentence_texts(old.passages)
         if len(texts) == len(old.sentence_vectors[0]):
@@ -245,7 +235,6 @@ def index_passages(
     reuse: dict[str, np.ndarray] | None = None,
     hnsw_threshold: int = HNSW_THRESHOLD,
     with_figures: bool = True,
-    passage_vectors: str = DEFAULT_PASSAGE_VECTORS,
 ) -> Index:
     """Build an in-memory index over ``passages`` (also used by the public benchmarks).
 
@@ -253,8 +242,7 @@ def index_passages(
     one per distinct ``doc_id`` of the passages.
     """
     emb = get_embedder(embedder) if isinstance(embedder, str) else embedder
-    vectors, (s_vectors, owner), n_texts, n_embedded = _passage_and_sentence_vectors(
-        passages, emb, reuse or {}, passage_vectors)
+    vectors, (s_vectors, owner), n_texts, n_embedded = _passage_and_sentence_vectors(passages, emb, reuse or {})
     dense = _dense_index(vectors, hnsw_threshold)
     bm25 = _bm25_index(passages, userdict)
     figures = _extract_figures(passages, glossary) if with_figures else {}
@@ -271,7 +259,7 @@ def index_passages(
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "embedder": {"id": emb.id, "dim": emb.dim, "spec": spec_for_id(emb.id)},
         "documents": documents,
-        "dense": {"type": type(dense).__name__, "metric": "inner_product", "passage_vectors": passage_vectors},
+        "dense": {"type": type(dense).__name__, "metric": "inner_product"},
         "bm25": {"k1": 1.2, "b": 0.75, "tokenizer": "jieba cut_for_search + userdict + character bigrams"},
         "counts": {"documents": len(documents), "passages": len(passages),
                    "embedded": n_embedded, "figures": sum(len(v) for v in figures.values())},
@@ -521,9 +509,8 @@ def stale_reason(index: Index, corpus_dir: str | Path = DEFAULT_CORPUS,
     m = index.manifest
     if m.get("parser_version") != PARSER_VERSION:
         return f"passage parser changed (v{m.get('parser_version')} → v{PARSER_VERSION})"
-    recipe = m.get("dense", {}).get("passage_vectors", "embed") if isinstance(m.get("dense"), dict) else None
-    if recipe != DEFAULT_PASSAGE_VECTORS:
-        return f"passage vectors are made differently now ({recipe} → {DEFAULT_PASSAGE_VECTORS})"
+    if _mean_passage_vectors(m):
+        return "passage vectors were made as means of sentence vectors; they are embedded whole now"
     if m.get("qa_version") != __version__:
         return f"qa version changed ({m.get('qa_version')} → {__version__})"
     current = corpus_fingerprint(corpus_dir)
