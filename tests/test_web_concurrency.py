@@ -143,6 +143,41 @@ def test_serial_embedder_passes_calls_through():
     assert not serial.lock.locked()
 
 
+def test_shortest_waiting_embedding_goes_first():
+    order: list[str] = []
+    inside, release = threading.Event(), threading.Event()
+
+    class Inner(FakeEmbedder):
+        def embed_queries(self, texts):
+            order.append(texts[0][:5])
+            if texts[0].startswith("first"):
+                inside.set()
+                assert release.wait(HANG)
+            return super().embed_queries(texts)
+
+    serial = web.SerialEmbedder(Inner())
+    first = _in_thread(serial.embed_queries, ["first"])
+    assert inside.wait(HANG)
+    long_ = _in_thread(serial.embed_queries, ["long " + "x" * 2000])
+    _wait_for(lambda: serial.lock.waiting() == 1)
+    short = _in_thread(serial.embed_queries, ["short question"])
+    _wait_for(lambda: serial.lock.waiting() == 2)
+    release.set()
+    for t, box in (first, long_, short):
+        t.join(HANG)
+        assert "error" not in box
+    assert order == ["first", "short", "long "] and not serial.lock.locked()
+
+
+def _wait_for(condition) -> None:
+    done = threading.Event()
+    for _ in range(HANG * 100):
+        if condition():
+            return
+        done.wait(0.01)
+    raise AssertionError("condition never met")
+
+
 def test_shared_query_cache_survives_concurrent_eviction():
     cache = web.SharedQueryCache({f"q{i}": i for i in range(4)})
     # two threads evicting "the oldest" at once both pick q0: the second pop is not an error

