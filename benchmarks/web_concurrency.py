@@ -96,13 +96,13 @@ def build_index(workdir: Path) -> Path:
     return index
 
 
-def start_app(index: Path, log_path: Path, concurrency: int | None) -> tuple[subprocess.Popen, str]:
+def start_app(app: Path, index: Path, log_path: Path, concurrency: int | None) -> tuple[subprocess.Popen, str]:
     env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1")
-    cmd = [sys.executable, str(ROOT / "app.py"), "--port", str(free_port()), "--index", str(index)]
+    cmd = [sys.executable, str(app), "--port", str(free_port()), "--index", str(index)]
     if concurrency:
         cmd += ["--concurrency", str(concurrency)]
     log = open(log_path, "w", encoding="utf-8")
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(cmd, cwd=app.parent, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and proc.poll() is None:
         m = re.search(r"Running on (http://\S+)", log_path.read_text(encoding="utf-8"))
@@ -121,7 +121,8 @@ def rss_mib(pid: int) -> float:
 def client(url: str):
     from gradio_client import Client
 
-    return Client(url, verbose=False)
+    # a generous timeout: under load the queue-join request can take longer than httpx's 5 s
+    return Client(url, verbose=False, httpx_kwargs={"timeout": 300})
 
 
 # --- measurements -----------------------------------------------------------------------------
@@ -299,6 +300,8 @@ def main() -> int:
     ap.add_argument("--rss-clients", type=int, default=2)
     ap.add_argument("--every", type=int, default=500)
     ap.add_argument("--concurrency", type=int, help="app.py --concurrency (default: the app's)")
+    ap.add_argument("--app", default=str(ROOT / "app.py"),
+                    help="the app script to serve (another checkout's, to compare; its qa comes from PYTHONPATH)")
     ap.add_argument("--top", type=int, default=12, help="allocation sites shown by the trace part")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "out" / "web_concurrency.json"))
     args = ap.parse_args()
@@ -315,7 +318,7 @@ def main() -> int:
                     "command": " ".join([Path(sys.executable).name] + sys.argv)}
     try:
         if parts & {"latency", "rss"}:
-            proc, url = start_app(index, work / "app.log", args.concurrency)
+            proc, url = start_app(Path(args.app).resolve(), index, work / "app.log", args.concurrency)
             try:
                 result["rss_at_start_mib"] = round(rss_mib(proc.pid), 1)
                 if "latency" in parts:

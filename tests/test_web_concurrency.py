@@ -223,3 +223,14 @@ def test_concurrency_must_be_positive():
 
     with pytest.raises(QAError):
         web.build_app(BlockingAnswerer(), concurrency=0)
+
+
+def test_a_question_at_the_length_limit_is_answered_even_when_corrections_lengthen_it(fake_index, tmp_path):
+    from qa.answer import Answerer
+    from qa.index import load_index
+    from qa.retrieve import MAX_QUESTION_CHARS, Retriever
+
+    question = ("How many patentgrants were there in 2023? " * 60)[:MAX_QUESTION_CHARS]
+    app = web.WebApp(Answerer(Retriever(load_index(fake_index))), tmp_path / "dl")
+    assert web.input_problem(question) is None
+    assert app.api_ask(question)["question"] == question  # no "2001 characters long" error
