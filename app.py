@@ -29,6 +29,12 @@ def _stop(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _positive_int(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"a whole number of at least 1, not {text!r}")
+    return int(text)
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     from qa.index import DEFAULT_INDEX
 
@@ -37,6 +43,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     p.add_argument("--share", choices=("no", "yes"), default="no", help="Gradio share link (default no)")
     p.add_argument("--index", default=str(DEFAULT_INDEX), help="index folder (default index/)")
+    p.add_argument("--concurrency", type=_positive_int, default=None,
+                   help="questions answered at once (default qa.web.CONCURRENCY, 16; embedding runs one at a time)")
     return p.parse_args(argv)
 
 
@@ -58,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"app: error: {exc}", file=sys.stderr)
         return 2
     web.warm_up(answerer)
-    demo = web.build_app(answerer)
+    demo = web.build_app(answerer, concurrency=args.concurrency or web.CONCURRENCY)
     try:
         _, url, share_url = web.launch(demo, host=args.host, port=args.port, share=args.share == "yes",
                                        prevent_thread_lock=True, quiet=True)

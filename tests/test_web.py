@@ -8,7 +8,6 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -304,27 +303,6 @@ def test_warm_up_asks_in_both_languages():
     asked = [q for q, _, _ in answerer.calls]
     assert any(q.isascii() for q in asked) and any(not q.isascii() for q in asked)
     web.warm_up(FakeAnswerer(exc=RuntimeError("boom")))  # a failing warm-up does not stop the app
-
-
-def test_engine_calls_are_serialised(tmp_path):
-    inside, peak = [0], [0]
-    lock = threading.Lock()
-
-    class Slow(FakeAnswerer):
-        def ask(self, question, *, year=None, k=5):
-            with lock:
-                inside[0] += 1
-                peak[0] = max(peak[0], inside[0])
-            threading.Event().wait(0.02)
-            with lock:
-                inside[0] -= 1
-            return super().ask(question, year=year, k=k)
-
-    engine = web.Engine(Slow())
-    threads = [threading.Thread(target=engine.ask, args=(f"q{i}",)) for i in range(6)]
-    [t.start() for t in threads]
-    [t.join() for t in threads]
-    assert peak[0] == 1 and len(engine.answerer.calls) == 6
 
 
 # --- the real app over HTTP -----------------------------------------------------------------------

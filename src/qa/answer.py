@@ -42,7 +42,8 @@ from qa.figures import Figure
 from qa.glossary import Glossary
 from qa.passages import SECTION_SEP, Passage, continuation_leads, is_enumerated_heading, strip_markup
 from qa.question import COMPARE_CUES_EN, COMPARE_CUES_ZH, ZH_KIND_CUES, Query, analyze, content_terms, names, ordinals_in
-from qa.retrieve import Hit, Retriever, check_k, check_question, check_year, detect_language, get_retriever
+from qa.retrieve import (MAX_QUESTION_CHARS, Hit, Retriever, check_k, check_question, check_year,
+                         detect_language, get_retriever)
 from qa.english import describe, join_en, text_opening
 from qa.units import format_number_en, is_limit, normalize_unit, render_en, render_zh, scale_en
 
@@ -476,7 +477,8 @@ def _confidence(q: Query, best: Candidate, figs: list[Figure]) -> float:
     question (calibrated with MIN_CONFIDENCE on eval/gold.jsonl)."""
     confidence = best.coverage
     # a measure term (贷款金额 for money) says how, not what: its absence is no contradiction
-    key = [t for t in q.key_terms if t not in _how_terms(q)]
+    how = _how_terms(q)  # once: a long question has hundreds of key terms
+    key = [t for t in q.key_terms if t not in how]
     p = best.hit.passage
     if key and not any(t in p.clean_text or t in p.section for t in key):
         confidence -= W.conf_key_absent  # e.g. a metric only the other year's report gives
@@ -768,6 +770,10 @@ class Answerer:
             # "高企代" sounds like 高企贷
             cut = partial(get_tokenizer(self.retriever.userdict).cut, HMM=False)
             question, typos = self.pinyin.correct_zh(question, cut)
+        if len(question) > MAX_QUESTION_CHARS:
+            # corrections ("patentgrants" → "patent grants") made a question at the limit longer
+            # than retrieval takes: it is read as typed rather than refused
+            question, typos = to_simplified(asked), []
         if year is not None:
             self.retriever.resolve_year(question, year)  # raises UnknownYearError
         answer = self._ask(question, year, k, t0)

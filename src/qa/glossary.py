@@ -87,6 +87,10 @@ class Glossary:
         for phrase, zh in self._en:
             self._by_phrase.setdefault(phrase, []).append(zh)
         self._zh_sorted = sorted(self._zh2en, key=len, reverse=True)
+        # zh terms by their normalised English name, for zh_synonyms (once, not per term asked)
+        self._zh_by_en: dict[str, list[str]] = {}
+        for zh, en in self._zh2en.items():
+            self._zh_by_en.setdefault(normalize_en(en), []).append(zh)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -136,7 +140,7 @@ class Glossary:
         (['中小型科技企业'], ['科技型中小企业'])
         """
         en = normalize_en(self._zh2en.get(zh) or dict(self.paraphrases).get(zh, ""))
-        return [z for z, e in self._zh2en.items() if z != zh and en.strip() and normalize_en(e) == en]
+        return [z for z in self._zh_by_en.get(en, []) if z != zh] if en.strip() else []
 
     def zh_terms_in(self, text: str) -> list[str]:
         """Glossary terms occurring in Chinese ``text``, longest first, non-overlapping."""

