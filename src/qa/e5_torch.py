@@ -234,16 +234,34 @@ def build_encoder(model: E5File):
             x = self.aln(x + self.ao(ctx.transpose(1, 2).reshape(B, L, H)))
             return self.oln(x + self.fo(F.gelu(self.fi(x))))
 
+    class Body(nn.Module):
+        """Everything after the word-table lookup: traceable (e.g. for an ONNX export)."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.register_buffer("pos", f32("emb.pos").view(cfg.max_positions, cfg.hidden))
+            self.register_buffer("type0", f32("emb.type")[: cfg.hidden])
+            self.eln = layernorm("emb.ln")
+            self.layers = nn.ModuleList(Layer(i) for i in range(cfg.layers))
+
+        def forward(self, words: "torch.Tensor", mask: "torch.Tensor",
+                    masked: bool = True) -> "torch.Tensor":
+            L = words.shape[1]
+            # e5.c numbers positions from 0 (the file's table is already offset for it)
+            x = self.eln(words + self.pos[:L] + self.type0)
+            attn = mask[:, None, None, :] if masked else None  # padded keys are never attended to
+            for layer in self.layers:
+                x = layer(x, attn)
+            m = mask.unsqueeze(-1).to(x.dtype)
+            return (x * m).sum(1) / m.sum(1)
+
     class Encoder(nn.Module):
         def __init__(self) -> None:
             super().__init__()
             # the word table stays 4-bit in the mapped file (250k rows would be 384 MB as
             # float32); only the rows of a batch are dequantised
             self.word_blocks = t["emb.word"].reshape(cfg.vocab_rows, cfg.hidden // QK)
-            self.register_buffer("pos", f32("emb.pos").view(cfg.max_positions, cfg.hidden))
-            self.register_buffer("type0", f32("emb.type")[: cfg.hidden])
-            self.eln = layernorm("emb.ln")
-            self.layers = nn.ModuleList(Layer(i) for i in range(cfg.layers))
+            self.body = Body()
 
         def embed_tokens(self, ids: "torch.Tensor") -> "torch.Tensor":
             flat = ids.reshape(-1).numpy()
@@ -251,15 +269,8 @@ def build_encoder(model: E5File):
             return torch.from_numpy(rows).view(*ids.shape, cfg.hidden)
 
         def forward(self, ids: "torch.Tensor", mask: "torch.Tensor") -> "torch.Tensor":
-            L = ids.shape[1]
-            # e5.c numbers positions from 0 (the file's table is already offset for it)
-            x = self.eln(self.embed_tokens(ids) + self.pos[:L] + self.type0)
-            # a padded key is never attended to; a batch of equal lengths needs no mask
-            attn = None if bool(mask.all()) else mask[:, None, None, :]
-            for layer in self.layers:
-                x = layer(x, attn)
-            m = mask.unsqueeze(-1).to(x.dtype)
-            return (x * m).sum(1) / m.sum(1)
+            # a batch of equal lengths needs no mask (faster attention kernel)
+            return self.body(self.embed_tokens(ids), mask, masked=not bool(mask.all()))
 
     return Encoder().eval()
 
