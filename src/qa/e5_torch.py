@@ -302,6 +302,12 @@ class E5Torch:
             enc = torch.ao.quantization.quantize_dynamic(enc, {torch.nn.Linear}, dtype=torch.qint8)
         elif precision == "mixed":
             enc = _quantize_mixed(enc, self.file.config.layers)
+        if precision in ("bf16", "mixed"):
+            # why: autocast would cast every float32 weight to bf16 again on each call (about
+            # 120 MB of memory traffic, ~10% of a 16-sentence batch); cast once instead
+            for mod in enc.modules():
+                if type(mod) is torch.nn.Linear:
+                    mod.to(torch.bfloat16)
         self.encoder = enc
         self.dim = self.file.config.hidden
 
