@@ -140,11 +140,12 @@ def test_missing_pymilvus_says_what_to_install(monkeypatch):
 def test_reindexing_replaces_the_collections_and_a_rebuild_keeps_the_backend(capsys, seed_corpus, tmp_path):
     from qa.milvus_store import connect
 
-    corpus, index, db = tmp_path / "corpus", tmp_path / "index", str(tmp_path / "r.db")
+    corpus, index, db = tmp_path / "corpus", tmp_path / "index", str((tmp_path / "r.db").resolve())
     shutil.copytree(seed_corpus, corpus)
     assert main(["index", "--corpus", str(corpus), "--index", str(index), "--embedder", "fake",
-                 "--backend", "milvus", "--uri", db]) == 0
+                 "--backend", "milvus", "--uri", "r.db"]) == 0  # relative to the working folder
     first = load_index(index).manifest["backend"]
+    assert first["uri"] == db  # recorded absolute: a question from elsewhere opens the same file
     client = connect(db)
     assert set(client.list_collections()) == {first["collection"], first["sentence_collection"]}
     # a rebuild without --backend (as a stale index is rebuilt) stays in the same Milvus

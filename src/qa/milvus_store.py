@@ -63,12 +63,20 @@ def _pymilvus():
     return pymilvus
 
 
-def connect(uri: str) -> Any:
-    """A MilvusClient for ``uri`` (a local ``.db`` file opens Milvus Lite in this process),
-    one per URI per process; an unreachable URI is a one-line error naming it."""
+def normalize_uri(uri: str | None) -> str:
+    """``uri`` with a local Milvus Lite file made absolute (the manifest records it, and a
+    question asked from another folder must open the same file); a server URI as given."""
     if not isinstance(uri, str) or not uri.strip():
         raise MilvusBackendError("the Milvus backend needs --uri: a local file such as ./qa.db, "
                                  "or a server such as http://localhost:19530")
+    uri = uri.strip()
+    return str(Path(uri).expanduser().resolve()) if "://" not in uri and uri.endswith(".db") else uri
+
+
+def connect(uri: str | None) -> Any:
+    """A MilvusClient for ``uri`` (a local ``.db`` file opens Milvus Lite in this process),
+    one per URI per process; an unreachable URI is a one-line error naming it."""
+    uri = normalize_uri(uri)
     if uri not in _CLIENTS:
         pymilvus = _pymilvus()
         if uri.endswith(".db"):
@@ -116,7 +124,7 @@ class MilvusStore:
     """The two collections of one index in one Milvus: passages (dense + BM25) and sentences."""
 
     def __init__(self, uri: str, collection: str, sentence_collection: str) -> None:
-        self.uri, self.collection, self.sentence_collection = uri, collection, sentence_collection
+        self.uri, self.collection, self.sentence_collection = normalize_uri(uri), collection, sentence_collection
         self.client = connect(uri)
 
     # -- build --
