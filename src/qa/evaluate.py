@@ -291,7 +291,7 @@ def run_eval(args) -> int:
     from qa.answer import Answerer
     from qa.retrieve import get_retriever
 
-    answerer = Answerer(get_retriever(args.index))
+    answerer = Answerer(get_retriever(args.index, backend=getattr(args, "backend", None), uri=getattr(args, "uri", None)))
     summary, results = evaluate(args.gold, answerer, k=args.k)
     md = report_markdown(summary, results, args.gold, args.k)
     if args.out:

