@@ -565,6 +565,39 @@ def child_serve(args: argparse.Namespace) -> None:
         "self_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}) + "\n")
 
 
+def child_profile(args: argparse.Namespace) -> None:
+    """(In the child process.) cProfile of the warm asks; the top functions to a text file."""
+    import cProfile
+    import io
+    import pstats
+
+    from qa.answer import Answerer
+    from qa.index import load_index
+    from qa.retrieve import Retriever
+
+    qs = questions(args.data)
+    answerer = Answerer(Retriever(load_index(index_dir(args.size))))
+    for q in [q for q in qs if q["lang"] == "zh"][:5] + [q for q in qs if q["lang"] == "en"][:5]:
+        answerer.ask(q["question"])
+    prof = cProfile.Profile()
+    prof.enable()
+    for q in qs:
+        answerer.ask(q["question"])
+    prof.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(prof, stream=out)
+    stats.sort_stats("cumulative").print_stats(45)
+    stats.sort_stats("tottime").print_stats(25)
+    (WORK / "results" / f"profile-{args.size}.txt").write_text(out.getvalue(), encoding="utf-8")
+
+
+def cmd_profile(args: argparse.Namespace) -> None:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "_profile", args.size, "--data", str(args.data)]
+    with cpu_lock(args.lock):
+        _, _, rc = run_child(cmd, WORK / "logs" / f"profile-{args.size}.log")
+    print(f"profile: exit {rc}, {WORK / 'results' / f'profile-{args.size}.txt'}", file=sys.stderr)
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     size = args.size
     cmd = [sys.executable, str(Path(__file__).resolve()), "_serve", size, "--data", str(args.data)]
@@ -714,7 +747,7 @@ def cmd_all(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("step", choices=("corpus", "cold", "fill", "big", "build", "serve", "report", "all", "seq",
-                                     "_build", "_serve"))
+                                     "profile", "_build", "_serve", "_profile"))
     ap.add_argument("size", nargs="?", help=f"one of {', '.join(SIZES)}; for seq: STEP:SIZE items")
     ap.add_argument("steps", nargs="*", help="seq: more STEP:SIZE items, e.g. build:10x serve:10x")
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
