@@ -653,8 +653,18 @@ def embed_rate() -> float | None:
     return cached["cold_chars"] / (cold["build_s"] - cached["build_s"])
 
 
+def embedded_per_char() -> float | None:
+    """Characters a cold build embeds per character of distinct real text (1m: sentences
+    carry their section title, and one-sentence passages are embedded whole)."""
+    cached = load_result("build-1m")
+    return cached["cold_chars"] / cached["corpus_chars"] if cached else None
+
+
 def rows() -> list[dict]:
-    rate, out = embed_rate(), []
+    """One row per size. The projected cold build of 10x/100x embeds what a corpus of that
+    many characters of distinct text would (characters × embedded_per_char), not the few
+    distinct texts the recombined corpus holds."""
+    rate, per_char, out = embed_rate(), embedded_per_char(), []
     for size in SIZES:
         build, serve, cold = load_result(f"build-{size}"), load_result(f"serve-{size}"), load_result(f"cold-{size}")
         if not build and not cold:
@@ -664,7 +674,8 @@ def rows() -> list[dict]:
              "passages": (build or cold)["counts"]["passages"],
              "vectors": (build or cold)["counts"]["passages"] + (build or cold)["counts"]["sentence_vectors"],
              "build_s": b.get("build_s"), "embedded": b.get("counts", {}).get("embedded"),
-             "cold_s": cold["build_s"] if cold else (b["build_s"] + b["cold_chars"] / rate if rate and b else None),
+             "cold_s": cold["build_s"] if cold else (b["build_s"] + b["corpus_chars"] * per_char / rate
+                                                     if rate and per_char and b else None),
              "cold_measured": bool(cold), "index_mb": (build or cold)["index_bytes"] / 2**20,
              "build_rss_mb": b.get("rss_mb") or (cold or {}).get("rss_mb"),
              "load": (build or cold)["loadavg_before"][0]}
