@@ -251,38 +251,68 @@ class Retriever:
         return mask
 
     # -- rankers --
-    def dense_scores(self, question: str) -> np.ndarray | None:
+    def dense_scores(self, question: str, mask: np.ndarray | None = None) -> np.ndarray | None:
         """Dense score of every passage (see module docstring), or None for an index too big
-        for exhaustive scoring (then :meth:`dense_ranking` uses the FAISS index alone)."""
+        for exhaustive scoring (then :meth:`dense_ranking` uses the FAISS index alone).
+        With ``mask``, only the passages it keeps are scored (the rest score -1): a filter
+        that keeps at most ``exact_dense_max`` passages of a big index is scored exactly."""
         vectors = self.index.vectors
         n = len(self.index.passages)
-        if n > self.config.exact_dense_max or len(vectors) != n:
+        if len(vectors) != n:
             return None
+        rows = None
+        if n > self.config.exact_dense_max:
+            rows = np.flatnonzero(mask) if mask is not None else None
+            if rows is None or len(rows) > self.config.exact_dense_max:
+                return None
         q = self.query_vector(question)
-        scores = vectors @ q
+        if rows is None:
+            scores = vectors @ q
+        else:
+            scores = np.full(n, -1.0, dtype=np.float32)
+            scores[rows] = vectors[rows] @ q
         beta = self.config.sentence_weight
         sentences = getattr(self.index, "sentence_vectors", None)
         if beta > 0 and n and sentences is not None:
             svecs, owner = sentences
+            srows = self._sentence_rows(rows) if rows is not None else slice(None)
+            owner, svecs = owner[srows], svecs[srows]
             if len(owner):
                 best = scores.copy()  # one-sentence passages: the passage vector
-                best[np.unique(owner)] = -np.inf
-                np.maximum.at(best, owner, svecs @ q)
+                _max_per_owner(best, owner, svecs @ q)
                 scores = (1.0 - beta) * scores + beta * best
         return scores.astype(np.float32)
+
+    def _sentence_rows(self, rows: np.ndarray) -> np.ndarray:
+        """Rows of ``index.sentence_vectors`` that belong to the passages ``rows``."""
+        starts = np.array([self._first_sentence_row.get(int(r), -1) for r in rows], dtype=np.int64)
+        has = starts >= 0
+        counts = np.array([len(self.index.passages[int(r)].sentences) for r in rows[has]], dtype=np.int64)
+        if not len(counts):
+            return np.zeros(0, dtype=np.int64)
+        # starts[i], starts[i]+1, …, starts[i]+counts[i]-1 for every passage, without a loop
+        offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        return np.repeat(starts[has], counts) + offsets
 
     def dense_ranking(self, question: str, mask: np.ndarray | None, n: int) -> tuple[list[int], np.ndarray]:
         total = self.index.dense.ntotal
         if total == 0:
             return [], np.zeros(0)
-        full = self.dense_scores(question)
+        full = self.dense_scores(question, mask)
         if full is not None:
             s = full if mask is None else np.where(mask, full, -np.inf)
-            order = np.argsort(-s, kind="stable")[: min(n, total)]
-            return [int(i) for i in order if np.isfinite(s[i])], full
+            return _top(s, np.isfinite(s), n), full
         q = self.query_vector(question)[None, :]
-        depth = total if mask is not None else min(n, total)
-        scores, ids = self.index.dense.search(q, depth)
+        params = bitmap = selector = None  # the bitmap and selector must live through the search
+        if mask is not None:  # a filtered FAISS search, not a search of every passage
+            import faiss
+
+            bitmap = np.packbits(mask, bitorder="little")
+            selector = faiss.IDSelectorBitmap(bitmap)
+            hnsw = getattr(self.index.dense, "hnsw", None)
+            params = (faiss.SearchParametersHNSW(sel=selector, efSearch=hnsw.efSearch) if hnsw is not None
+                      else faiss.SearchParameters(sel=selector))
+        scores, ids = self.index.dense.search(q, min(n, total), params=params)
         ranking = [int(i) for i in ids[0] if i >= 0 and (mask is None or mask[i])][:n]
         full = np.full(total, -1.0, dtype=np.float32)
         full[ids[0][ids[0] >= 0]] = scores[0][ids[0] >= 0]
@@ -337,9 +367,8 @@ class Retriever:
         if not tokens:
             return [], np.zeros(len(self.index.passages))
         scores = np.asarray(self.index.bm25.get_scores(tokens), dtype=np.float32)
-        order = np.argsort(-scores, kind="stable")
-        ranking = [int(i) for i in order if scores[i] > 0 and (mask is None or mask[i])][:n]
-        return ranking, scores
+        keep = scores > 0 if mask is None else (scores > 0) & mask
+        return _top(scores, keep, n), scores
 
     # -- public --
     def search(self, question: str, k: int = 5, *, year: int | None = None,
@@ -387,6 +416,39 @@ class Retriever:
         """BM25 scores of the fused pool; bm25s scored every passage already (a backend that
         returns only its top hits, qa.milvus_store, fills in the others here)."""
         return full
+
+
+def _max_per_owner(out: np.ndarray, owner: np.ndarray, values: np.ndarray) -> None:
+    """``out[o] = max(values[owner == o])`` for every owner ``o`` present. The index stores
+    sentences in passage order, so one ``maximum.reduceat`` over the runs does it (ufunc.at,
+    element by element, cost about as much as the rest of the query at 1x the corpus)."""
+    if len(owner) > 1 and np.any(owner[1:] < owner[:-1]):  # not in order: the general way
+        out[np.unique(owner)] = -np.inf
+        np.maximum.at(out, owner, values)
+        return
+    firsts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    out[owner[firsts]] = np.maximum.reduceat(values, firsts)
+
+
+def _top(scores: np.ndarray, keep: np.ndarray, n: int) -> list[int]:
+    """Positions of the ``n`` best ``scores`` among those ``keep`` allows, best first, ties
+    in position order — what a stable sort of every score gives, without sorting (or
+    looping in Python over) every passage of a big index.
+
+    >>> _top(np.array([1.0, 3.0, 3.0, 0.0, 2.0]), np.array([True, True, True, False, True]), 3)
+    [1, 2, 4]
+    """
+    if n <= 0:
+        return []
+    idx = np.flatnonzero(keep)
+    s = scores[idx]
+    if len(idx) > n:
+        t = np.partition(s, len(s) - n)[len(s) - n]  # the n-th best score
+        above = np.flatnonzero(s > t)
+        ties = np.flatnonzero(s == t)[: n - len(above)]  # the first of equal scores, as a stable sort
+        sel = np.concatenate([above, ties])
+        idx, s = idx[sel], s[sel]
+    return idx[np.lexsort((idx, -s))].tolist()
 
 
 _RETRIEVERS: dict[str, Retriever] = {}
