@@ -74,6 +74,16 @@ def test_same_hits_when_the_dense_search_must_go_deeper(milvus_index):
         assert milvus.dense_ranking(q, None, 2)[0] == local.dense_ranking(q, None, 2)[0]
 
 
+def test_a_filter_small_enough_is_scored_exactly_in_a_big_index(milvus_index):
+    """Above exact_dense_max the default backend still scores a small filter exactly; so does Milvus's."""
+    index = load_index(milvus_index / "index")
+    config = RetrievalConfig(exact_dense_max=len(index.passages) - 1)
+    local, milvus = Retriever(index, config=config), make_retriever(index)
+    milvus.config = config
+    for q in QUESTIONS:
+        assert _hits(milvus, q, year=2021) == _hits(local, q, year=2021)
+
+
 def test_bm25_scores_are_bm25s_scores(pair):
     """Milvus multiplies BM25 by k1+1 and Milvus Lite negates it: both are undone."""
     local, milvus = pair

@@ -342,9 +342,11 @@ class MilvusRetriever(Retriever):
         return f"pos in {np.flatnonzero(mask).tolist()}", allowed
 
     # -- dense --
-    def _exact(self) -> bool:
+    def _exact(self, allowed: int) -> bool:
+        """Whether dense scores are exact (with the best sentence), as Retriever.dense_scores
+        decides: the index, or the passages a filter keeps, within ``exact_dense_max``."""
         n = len(self.index.passages)
-        return n <= self.config.exact_dense_max and len(self.index.vectors) == n
+        return len(self.index.vectors) == n and min(n, allowed) <= self.config.exact_dense_max
 
     def _dense_exact(self, q: np.ndarray, ids: list[int]) -> np.ndarray:
         """The default backend's dense score (Retriever.dense_scores) of passages ``ids``."""
@@ -368,7 +370,7 @@ class MilvusRetriever(Retriever):
         if total == 0 or allowed == 0:
             return [], full
         q = self.query_vector(question)
-        exact = self._exact()
+        exact = self._exact(allowed)
         sentences = (exact and self.config.sentence_weight > 0 and bool(self._sentence_count))
         beta = self.config.sentence_weight if sentences else 0.0
         depth = min(max(n, 1) * DENSE_DEPTH, allowed)
@@ -396,7 +398,10 @@ class MilvusRetriever(Retriever):
         full = full.copy()
         missing = [i for i in pool if full[i] < -0.999]
         q = self.query_vector(question)
-        full[missing] = self._dense_exact(q, missing) if self._exact() else self.index.vectors[missing] @ q
+        # exact whenever the vectors are here; only an unfiltered index above exact_dense_max
+        # differs from the default backend (which fills passage cosines there)
+        exact = len(self.index.vectors) == len(self.index.passages)
+        full[missing] = self._dense_exact(q, missing) if exact else self.index.vectors[missing] @ q
         return full
 
     # -- BM25 --
