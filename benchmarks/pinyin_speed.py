@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 import time
 from pathlib import Path
@@ -74,6 +75,7 @@ def main() -> None:
         **{f"romanized_{ph}_ms_{stat}": round(fn(v), 2) for ph, v in lat.items()
            for stat, fn in (("p50", statistics.median), ("mean", statistics.fmean), ("max", max))},
         "romanized_total_cold_s": round(sum(lat["cold"]) / 1000, 2),
+        "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
     print(json.dumps(result, ensure_ascii=False))
     if args.out:
