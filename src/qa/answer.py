@@ -35,7 +35,7 @@ from qa.reader import BRIDGE_SIM_SHARE, GeneralReader, asked_measure_word, pseud
 from qa.referee import referee_features
 from qa.scorer import load_models
 from qa.script import to_simplified, to_traditional
-from qa.pinyin import Pinyin
+from qa.pinyin import MEMO_SIZE, Pinyin
 from qa.tokenize import get_tokenizer
 from qa.spelling import Speller
 from qa.figures import Figure
@@ -628,7 +628,7 @@ class Answerer:
     @cached_property
     def bridge(self) -> Bridge:
         """English words → the Chinese words this corpus uses (CC-CEDICT, read lazily)."""
-        return Bridge(in_corpus=lambda zh: zh in self.corpus_text, romanized=lambda q: self.pinyin.romanized(q))
+        return Bridge(in_corpus=self._in_corpus, romanized=lambda q: self.pinyin.romanized(q))
 
     @cached_property
     def pinyin(self) -> Pinyin:
@@ -659,17 +659,32 @@ class Answerer:
     def _corpus_lower(self) -> str:
         return self.corpus_text.lower()  # once, not on every question
 
+    @cached_property
+    def _found(self) -> dict[tuple[bool, str], bool]:
+        """Whether the corpus text (or its lower case) holds a string, remembered: the text
+        never changes, and a scan of it per term per question grows with the corpus."""
+        return {}
+
+    def _in_corpus(self, s: str, lower: bool = False) -> bool:
+        found = self._found.get((lower, s))
+        if found is None:
+            if len(self._found) > MEMO_SIZE:  # a server's questions never end: bounded
+                self._found.clear()
+            found = self._found[(lower, s)] = s in (self._corpus_lower if lower else self.corpus_text)
+        return found
+
     def _lacks_latin(self, q: Query, b: Block) -> bool:
         """The question names a Latin term the reports use (PCT, ARJ21) and b's passage
         does not ("STAR", "IPO" appear in no report, so they do not count)."""
-        used = [w.lower() for w in q.latin if w.lower() in self._corpus_lower]
+        used = [w.lower() for w in q.latin if self._in_corpus(w.lower(), lower=True)]
         return bool(used) and not any(w in b.hit.passage.clean_text.lower() for w in used)
 
     def unknown_concepts(self, q: Query) -> list[str]:
         """Terms of the question the glossary marks as outside the reports and that no
         passage mentions (nor a synonym of them): 北京, 利率.
         (Not every glossary term missing from the text: 金奖 is written 四金 there.)"""
-        return [c for c in q.concepts if c in self.glossary.outside and not q.says(self.corpus_text, c)]
+        return [c for c in q.concepts if c in self.glossary.outside
+                and not any(map(self._in_corpus, [c, *q.synonyms.get(c, ())]))]  # q.says, remembered
 
     @cached_property
     def leads(self) -> dict[str, Passage]:
@@ -1019,7 +1034,7 @@ class Answerer:
         p = pick.hit.passage
         if _other_ordinal(q, strip_markup(p.span(*pick.sentence))):
             return True
-        used = [w.lower() for w in q.latin if w.lower() in self._corpus_lower]
+        used = [w.lower() for w in q.latin if self._in_corpus(w.lower(), lower=True)]
         return bool(used) and not any(w in p.clean_text.lower() for w in used)
 
     def _threshold(self, q: Query) -> float:

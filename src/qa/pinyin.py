@@ -26,6 +26,7 @@ RARE_CHAR = 10_000  # jieba counts: a single character rarer than this may be a 
 MIN_KEY = 5  # letters: shorter romanizations ("li", "dai") are too ambiguous
 MAX_WORDS = 5  # Latin words one name may take ("ke chuang zhu li dai")
 MAX_STREAM_CHARS = 2_000_000  # characters read by sound beyond the vocabulary (memory, start-up)
+MEMO_SIZE = 50_000  # strings whose answers are remembered (then forgotten at once: a server runs on)
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
 _LATIN = re.compile(r"[A-Za-z]+")
 
@@ -62,14 +63,33 @@ class Pinyin:
     def __init__(self, words: Iterable[str], text: str) -> None:
         self.text = text
         self.by_key: dict[str, list[str]] = defaultdict(list)
-        for w in sorted(set(words), key=lambda w: (-text.count(w), w)):  # most frequent first
+        for w in set(words):
             if len(w) >= 2 and _CJK_RUN.fullmatch(w):
                 self.by_key[key(w)].append(w)
+        # homophones: most frequent in the text first, ties by word (which one a typo is read as);
+        # counted in one scan of the text, and only for the words that share a sound
+        counts = occurrences({w for ws in self.by_key.values() if len(ws) > 1 for w in ws}, text)
+        for ws in self.by_key.values():
+            ws.sort(key=lambda w: (-counts.get(w, 0), w))
         self._stream: tuple[str, list[tuple[str, ...]], dict[str, list[int]]] | None = None
+        self._pairs: dict[str, list[int]] = {}  # two readings, joined → where they start
+        self._spoken_memo: dict[tuple[str, int | None], str | None] = {}
+        self._in_text_memo: dict[str, bool] = {}
+
+    def _in_text(self, s: str) -> bool:
+        """``s in self.text``, remembered: the text never changes, questions repeat words."""
+        found = self._in_text_memo.get(s)
+        if found is None:
+            if len(self._in_text_memo) > MEMO_SIZE:
+                self._in_text_memo.clear()
+            found = self._in_text_memo[s] = s in self.text
+        return found
 
     def _sounds(self) -> tuple[str, list[tuple[str, ...]], dict[str, list[int]]]:
         """The corpus's characters ("#" between runs), every reading of each (polyphones:
-        行 is xing or hang), and where each reading occurs."""
+        行 is xing or hang), and where each reading occurs (and, in ``_pairs``, where each two
+        readings of neighbouring characters occur, so a walk starts only where two syllables
+        of the letters do)."""
         if self._stream is None:
             from pypinyin import Style, pinyin
 
@@ -82,14 +102,28 @@ class Pinyin:
                 chars.append("#")
                 readings.append(())
             where: dict[str, list[int]] = defaultdict(list)
+            pairs: dict[str, list[int]] = defaultdict(list)
             for i, rs in enumerate(readings):
                 for r in rs:
                     where[r].append(i)
+                if rs and i + 1 < len(readings):
+                    for joined in dict.fromkeys(r + r2 for r in rs for r2 in readings[i + 1]):
+                        pairs[joined].append(i)
+            self._pairs = dict(pairs)
             self._stream = ("".join(chars), readings, dict(where))
         return self._stream
 
     def _spoken(self, letters: str, n_chars: int | None = None) -> str | None:
-        """The most frequent run of corpus characters that can be read exactly as ``letters``."""
+        """The most frequent run of corpus characters that can be read exactly as ``letters``
+        (remembered per letters: the corpus does not change)."""
+        memo = (letters, n_chars)
+        if memo not in self._spoken_memo:
+            if len(self._spoken_memo) > MEMO_SIZE:
+                self._spoken_memo.clear()
+            self._spoken_memo[memo] = self._walk_spoken(letters, n_chars)
+        return self._spoken_memo[memo]
+
+    def _walk_spoken(self, letters: str, n_chars: int | None) -> str | None:
         chars, readings, where = self._sounds()
         seen: dict[str, int] = {}
 
@@ -105,17 +139,26 @@ class Pinyin:
                 if letters.startswith(r, j):
                     walk(i + 1, j + len(r), start)
 
-        starts = {i for k in range(1, min(6, len(letters)) + 1) for i in where.get(letters[:k], ())}
-        for i in sorted(starts):
+        for i in sorted(self._starts(letters, where)):
             walk(i, 0, i)
         return max(seen, key=lambda w: (seen[w], -len(w))) if seen else None
+
+    def _starts(self, letters: str, where: dict[str, list[int]]) -> set[int]:
+        """Where a reading of ``letters`` can start: a character read as all of them, or two
+        neighbours whose readings spell their beginning. Any other start of a reading (of
+        ``where[letters[:k]]``) ends without one, so walking only these finds the same runs,
+        in the same order, whatever the corpus's size (readings are at most 6 letters)."""
+        starts = set(where.get(letters, ()))
+        for k in range(2, min(12, len(letters)) + 1):
+            starts.update(self._pairs.get(letters[:k], ()))
+        return starts
 
     def _sounds_like(self, window: str, suspect: set[int]) -> str | None:
         """The corpus word ``window`` was meant as: a word of the vocabulary of three
         characters or more that sounds the same and differs in one character only, a
         character of the token that looks mistyped (高企|代 → 高企贷; never 潘淑|是 → 潘淑时:
         是 is no typo). Interrogatives are never read as something else (哪年 is no 那年)."""
-        if len(window) < 3 or window in self.text or _is_word(window):
+        if len(window) < 3 or self._in_text(window) or _is_word(window):
             return None
         if QUESTION_CHARS.search(window):
             return None
@@ -145,11 +188,11 @@ class Pinyin:
                 group = tokens[i:i + n]
                 window = "".join(group)
                 if not (2 <= len(window) <= 8 and _CJK_RUN.fullmatch(window)
-                        and any(_suspect(t) and (len(t) == 1 or t not in self.text) for t in group)):
+                        and any(_suspect(t) and (len(t) == 1 or not self._in_text(t)) for t in group)):
                     continue
                 at, suspect = 0, set()
                 for t in group:
-                    if _suspect(t) and (len(t) == 1 or t not in self.text):
+                    if _suspect(t) and (len(t) == 1 or not self._in_text(t)):
                         suspect |= set(range(at, at + len(t)))
                     at += len(t)
                 fixed = self._sounds_like(window, suspect)
@@ -182,6 +225,27 @@ class Pinyin:
                 break
             i += 1
         return found
+
+
+def occurrences(words: set[str], text: str) -> dict[str, int]:
+    """``text.count(w)`` for every word (Chinese characters only, 2 or more), in one scan of
+    the text rather than one per word: at each position, the words that begin with its two
+    characters. Counted as str.count does (leftmost first, not overlapping: 哈哈 is in 哈哈哈
+    once)."""
+    lengths: dict[str, set[int]] = defaultdict(set)
+    for w in words:
+        lengths[w[:2]].add(len(w))
+    counts: dict[str, int] = {}
+    free: dict[str, int] = {}  # where the next counted occurrence of a word may start
+    for m in _CJK_RUN.finditer(text):  # a word of Chinese characters lies inside one run
+        run, base = m.group(0), m.start()
+        for i in range(len(run) - 1):
+            for n in lengths.get(run[i:i + 2], ()):
+                w = run[i:i + n]
+                if len(w) == n and w in words and base + i >= free.get(w, 0):
+                    counts[w] = counts.get(w, 0) + 1
+                    free[w] = base + i + n
+    return counts
 
 
 def _suspect(token: str) -> bool:
