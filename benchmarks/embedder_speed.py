@@ -128,12 +128,7 @@ def onnx_engine(precision: str, threads: int, workdir: Path):
     sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
 
     def forward(batch: list[list[int]]) -> np.ndarray:
-        L = max(len(s) for s in batch)
-        ids = torch.full((len(batch), L), emb.tokenizer.eos, dtype=torch.long)
-        m = torch.zeros((len(batch), L), dtype=torch.bool)
-        for i, s in enumerate(batch):
-            ids[i, : len(s)] = torch.tensor(s)
-            m[i, : len(s)] = True
+        ids, m = emb.pad(batch)
         w = emb.encoder.embed_tokens(ids).numpy()
         return sess.run(["pooled"], {"words": w, "mask": m.numpy()})[0]
 

@@ -246,6 +246,22 @@ def child_env() -> dict[str, str]:
     return env
 
 
+def locked_child(step: str, size: str, cmd: list[str], lock) -> dict:
+    """Run the child of ``step`` for ``size`` under the CPU lock; its ``_step-size`` result
+    with wall time, peak RSS, load averages and the machine added."""
+    log = WORK / "logs" / f"{step}-{size}.log"
+    with cpu_lock(lock):
+        load_before = os.getloadavg()
+        wall, rss, rc = run_child(cmd, log)
+        load_after = os.getloadavg()
+    if rc != 0:
+        raise SystemExit(f"{step} failed ({rc}); see {log}")
+    out = json.loads((WORK / "results" / f"_{step}-{size}.json").read_text())
+    out.update({"size": size, "wall_s": wall, "rss_mb": rss, "loadavg_before": load_before,
+                "loadavg_after": load_after, "machine": machine()})
+    return out
+
+
 def run_child(cmd: list[str], log: Path) -> tuple[float, float, int]:
     """(wall s, peak RSS MB, exit code) of one child, its stderr to ``log``; reaped with
     os.wait4 so the RSS is the child's own."""
@@ -487,16 +503,8 @@ def cmd_build(args: argparse.Namespace) -> None:
     size = args.size
     shutil.rmtree(index_dir(size), ignore_errors=True)  # a fresh folder: vectors come only from the cache
     cmd = [sys.executable, str(Path(__file__).resolve()), "_build", size]
-    with cpu_lock(args.lock):
-        load_before = os.getloadavg()
-        wall, rss, rc = run_child(cmd, WORK / "logs" / f"build-{size}.log")
-        load_after = os.getloadavg()
-    if rc != 0:
-        raise SystemExit(f"build failed ({rc}); see {WORK / 'logs' / f'build-{size}.log'}")
-    out = json.loads((WORK / "results" / f"_build-{size}.json").read_text())
-    out.update({"size": size, "corpus_chars": corpus_chars(size), "wall_s": wall, "rss_mb": rss,
-                "index_bytes": dir_bytes(index_dir(size)), "loadavg_before": load_before,
-                "loadavg_after": load_after, "machine": machine()})
+    out = locked_child("build", size, cmd, args.lock)
+    out.update({"corpus_chars": corpus_chars(size), "index_bytes": dir_bytes(index_dir(size))})
     save_result(f"build-{size}", out)
 
 
@@ -630,16 +638,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     size = args.size
     cmd = [sys.executable, str(Path(__file__).resolve()), "_serve", size, "--data", str(args.data)]
     cmd += ["--as-is"] if args.as_is else []
-    with cpu_lock(args.lock):
-        load_before = os.getloadavg()
-        wall, rss, rc = run_child(cmd, WORK / "logs" / f"serve-{size}.log")
-        load_after = os.getloadavg()
-    if rc != 0:
-        raise SystemExit(f"serve failed ({rc}); see {WORK / 'logs' / f'serve-{size}.log'}")
-    out = json.loads((WORK / "results" / f"_serve-{size}.json").read_text())
-    out.update({"size": size, "wall_s": wall, "rss_mb": rss, "loadavg_before": load_before,
-                "loadavg_after": load_after, "machine": machine()})
-    save_result(f"serve-{size}", out)
+    save_result(f"serve-{size}", locked_child("serve", size, cmd, args.lock))
 
 
 # --- report -----------------------------------------------------------------------------

@@ -360,7 +360,8 @@ class E5Torch:
         spans = [ids[a:a + self.window] for a in range(0, len(ids), self.window)] or [[]]
         return [[self.tokenizer.bos, *s, self.tokenizer.eos] for s in spans]
 
-    def _forward(self, batch: list[list[int]]) -> np.ndarray:
+    def pad(self, batch: list[list[int]]) -> tuple["torch.Tensor", "torch.Tensor"]:
+        """(ids, mask) of a batch of id lists, right-padded with ``</s>`` to the longest."""
         torch = _torch()
         L = max(len(s) for s in batch)
         ids = torch.full((len(batch), L), self.tokenizer.eos, dtype=torch.long)
@@ -368,6 +369,11 @@ class E5Torch:
         for i, s in enumerate(batch):
             ids[i, : len(s)] = torch.tensor(s)
             mask[i, : len(s)] = True
+        return ids, mask
+
+    def _forward(self, batch: list[list[int]]) -> np.ndarray:
+        torch = _torch()
+        ids, mask = self.pad(batch)
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16,
                                                     enabled=self.precision in ("bf16", "mixed")):
             return self.encoder(ids, mask).float().numpy()
