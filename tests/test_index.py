@@ -308,3 +308,38 @@ def test_a_large_batch_of_texts_goes_to_the_embedders_bulk_engine(monkeypatch):
     assert engine == "small" and calls == {"bulk": 0, "small": 1}
     _, _, engine = qindex._embed(["一个长一点的句子", "另一个长一点的句子"], Engine("small"), {})
     assert engine == "bulk" and calls == {"bulk": 2, "small": 1}
+
+
+def test_a_fast_index_has_passage_vectors_only_and_a_full_build_adds_the_sentences(corpus_copy, tmp_path):
+    fast = build_index(corpus_copy, tmp_path / "ix", "fake", sentences=False, **quiet)
+    n = len(fast.passages)
+    assert fast.sentence_vectors is None and fast.manifest["dense"]["sentence_vectors"] is False
+    assert fast.manifest["counts"]["embedded"] == len({search_text(p) for p in fast.passages})
+    assert not (tmp_path / "ix" / "sentences.npy").exists()
+    loaded = load_index(tmp_path / "ix")
+    assert loaded.sentence_vectors is None and len(loaded.passages) == n
+    # a rebuild that says nothing (a stale index rebuilt by ask) keeps the index fast
+    path = corpus_copy / "shanghai-st-progress-2023-ch7.txt"
+    path.write_text(path.read_text(encoding="utf-8") + "\n\n7.3 新增章节\n\n全年新增企业**12家**。\n", encoding="utf-8")
+    again = ensure_index(tmp_path / "ix", corpus_copy, **quiet)
+    assert again.sentence_vectors is None and again.manifest["counts"]["embedded"] == 1
+    # a full build embeds only the sentences: the passage vectors are reused
+    full = build_index(corpus_copy, tmp_path / "ix", "fake", sentences=True, **quiet)
+    texts, owner = sentence_texts(full.passages)
+    assert full.manifest["dense"]["sentence_vectors"] is True and len(full.sentence_vectors[1]) == len(owner) > 0
+    whole = {search_text(p) for p in full.passages}
+    assert full.manifest["counts"]["embedded"] == len(set(texts) - whole)
+    assert np.allclose(full.vectors, again.vectors)
+
+
+def test_qa_index_fast_and_then_qa_index(corpus_copy, tmp_path, capsys):
+    from qa.cli import main
+
+    ix = str(tmp_path / "ix")
+    assert main(["index", "--fast", "--corpus", str(corpus_copy), "--index", ix, "--embedder", "fake"]) == 0
+    assert "fast: passage vectors only" in capsys.readouterr().err
+    assert load_index(ix).sentence_vectors is None
+    assert main(["index", "--if-needed", "--corpus", str(corpus_copy), "--index", ix, "--embedder", "fake"]) == 0
+    assert "up to date" in capsys.readouterr().err and load_index(ix).sentence_vectors is None
+    assert main(["index", "--corpus", str(corpus_copy), "--index", ix, "--embedder", "fake"]) == 0
+    assert load_index(ix).sentence_vectors is not None

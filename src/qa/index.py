@@ -156,6 +156,7 @@ def _embed(texts: list[str], embedder: Embedder, reuse: dict[str, np.ndarray]) -
 
 
 def _passage_and_sentence_vectors(passages: list[Passage], emb: Embedder, reuse: dict[str, np.ndarray],
+                                  sentences: bool = True,
                                   ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray], int, int, str]:
     """(passage vectors, (sentence vectors, owner)), how many texts needed a vector, how
     many distinct texts were embedded (the rest were reused) and by which engine.
@@ -165,8 +166,9 @@ def _passage_and_sentence_vectors(passages: list[Passage], emb: Embedder, reuse:
     normalised mean) would halve the work but cost XQuAD en→zh R@1 0.772 → 0.664 and XQuAD-R
     en→zh 0.564 → 0.239, and pooling the passage's token states per sentence ("late
     chunking") gave sentence vectors worth no more than none (0.724 vs 0.719 vs 0.772);
-    benchmarks/RESULTS.md, session 7."""
-    s_texts, owner = sentence_texts(passages)
+    benchmarks/RESULTS.md, session 7. Without ``sentences`` (``qa index --fast``) only the
+    passages are embedded: about half the work, at −0.05 R@1 for English questions."""
+    s_texts, owner = sentence_texts(passages) if sentences else ([], np.zeros(0, dtype=np.int64))
     texts = [search_text(p) for p in passages] + s_texts
     vecs, n_embedded, engine = _embed(texts, emb, reuse)
     return vecs[: len(passages)], (vecs[len(passages):], owner), len(texts), n_embedded, engine
@@ -251,14 +253,17 @@ def index_passages(
     reuse: dict[str, np.ndarray] | None = None,
     hnsw_threshold: int = HNSW_THRESHOLD,
     with_figures: bool = True,
+    sentences: bool = True,
 ) -> Index:
     """Build an in-memory index over ``passages`` (also used by the public benchmarks).
 
     ``documents`` are manifest entries ``{doc_id, year, title_zh, title_en, ...}``; by default
-    one per distinct ``doc_id`` of the passages.
+    one per distinct ``doc_id`` of the passages. ``sentences``: also embed each sentence of
+    a passage of several (see _passage_and_sentence_vectors).
     """
     emb = get_embedder(embedder) if isinstance(embedder, str) else embedder
-    vectors, (s_vectors, owner), n_texts, n_embedded, engine = _passage_and_sentence_vectors(passages, emb, reuse or {})
+    vectors, (s_vectors, owner), n_texts, n_embedded, engine = _passage_and_sentence_vectors(
+        passages, emb, reuse or {}, sentences)
     dense = _dense_index(vectors, hnsw_threshold)
     bm25 = _bm25_index(passages, userdict)
     figures = _extract_figures(passages, glossary) if with_figures else {}
@@ -275,14 +280,15 @@ def index_passages(
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "embedder": {"id": emb.id, "dim": emb.dim, "spec": spec_for_id(emb.id), "engine": engine},
         "documents": documents,
-        "dense": {"type": type(dense).__name__, "metric": "inner_product"},
+        "dense": {"type": type(dense).__name__, "metric": "inner_product", "sentence_vectors": sentences},
         "bm25": {"k1": 1.2, "b": 0.75, "tokenizer": "jieba cut_for_search + userdict + character bigrams"},
         "counts": {"documents": len(documents), "passages": len(passages),
                    "embedded": n_embedded, "figures": sum(len(v) for v in figures.values())},
     }
     manifest["counts"]["sentence_vectors"] = len(owner)
     manifest["counts"]["texts_embedded_or_reused"] = n_texts  # embedded counts distinct texts
-    return Index(Path(), manifest, passages, vectors, dense, bm25, figures, (s_vectors, owner))
+    return Index(Path(), manifest, passages, vectors, dense, bm25, figures,
+                 (s_vectors, owner) if sentences else None)
 
 
 def build_index(
@@ -294,6 +300,7 @@ def build_index(
     log: Callable[[str], None] = lambda msg: print(msg, file=sys.stderr),
     backend: str | None = None,
     uri: str | None = None,
+    sentences: bool | None = None,
 ) -> Index:
     """Parse the corpus, embed, index, and atomically replace ``index_dir``.
 
@@ -303,12 +310,14 @@ def build_index(
 
     ``backend``: ``"local"`` (FAISS + bm25s files) or ``"milvus"`` (the same files, and the
     search side also in the Milvus at ``uri``: see qa.milvus_store); None keeps the backend
-    (and URI) of the index being replaced, so a rebuild of a stale index stays where it was."""
+    (and URI) of the index being replaced, so a rebuild of a stale index stays where it was.
+    ``sentences``: embed sentences as well as passages (False: ``qa index --fast``); None
+    keeps the choice of the index being replaced (a new index has them)."""
     if backend is not None and backend not in BACKENDS:
         raise QAError(f"unknown backend {backend!r}; use one of: {', '.join(BACKENDS)}")
     with build_lock(Path(index_dir), log):
         return _build_index(corpus_dir, index_dir, embedder, hnsw_threshold=hnsw_threshold, log=log,
-                            backend=backend, uri=uri)
+                            backend=backend, uri=uri, sentences=sentences)
 
 
 def manifest_backend(index_dir: Path) -> dict:
@@ -318,6 +327,16 @@ def manifest_backend(index_dir: Path) -> dict:
     except (OSError, ValueError, AttributeError):
         return {}
     return backend if isinstance(backend, dict) else {}
+
+
+def manifest_sentence_vectors(index_dir: Path) -> bool:
+    """Whether the index at ``index_dir`` has sentence vectors (True when there is none yet:
+    a new index gets them)."""
+    try:
+        dense = json.loads((Path(index_dir) / "manifest.json").read_text(encoding="utf-8")).get("dense")
+    except (OSError, ValueError, AttributeError):
+        return True
+    return not (isinstance(dense, dict) and dense.get("sentence_vectors") is False)
 
 
 @contextmanager
@@ -372,9 +391,12 @@ def _build_index(
     log: Callable[[str], None],
     backend: str | None = None,
     uri: str | None = None,
+    sentences: bool | None = None,
 ) -> Index:
     t0 = time.perf_counter()
     previous = manifest_backend(Path(index_dir))
+    if sentences is None:
+        sentences = manifest_sentence_vectors(Path(index_dir))
     backend = backend or previous.get("name", "local")
     uri = uri or (previous.get("uri") if previous.get("name") == backend else None)
     if backend == "milvus":  # a missing package or a wrong URI is said now, not after embedding
@@ -393,6 +415,7 @@ def _build_index(
         userdict=userdict if userdict.is_file() else None,
         glossary=glossary if glossary.is_file() else None,
         reuse=_old_vectors(index_dir, emb.id, emb.dim), hnsw_threshold=hnsw_threshold,
+        sentences=sentences,
     )
     index.path = index_dir
     # the corpus's own data files travel with its index: questions are read with the
@@ -416,7 +439,8 @@ def _build_index(
     counts = index.manifest["counts"]
     log(f"indexed {counts['documents']} documents, {counts['passages']} passages "
         f"({counts['embedded']} of {counts['texts_embedded_or_reused']} texts embedded, the rest reused) "
-        f"with {emb.id} in {index.manifest['build_seconds']:.2f}s → {index_dir}")
+        f"with {emb.id} in {index.manifest['build_seconds']:.2f}s → {index_dir}"
+        + ("" if sentences else " (fast: passage vectors only; `qa index` adds sentence vectors)"))
     return index
 
 
