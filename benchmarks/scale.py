@@ -494,7 +494,7 @@ def cached_vectors(cache: dict[str, np.ndarray], counts: dict[str, int]):
     import qa.index as qindex
     from qa.passages import search_text
 
-    def vectors(passages, emb, reuse):
+    def vectors(passages, emb, reuse, sentences=True):
         s_texts, owner = qindex.sentence_texts(passages)
         dim = emb.dim
         s_vecs = np.stack([cache[qindex.text_hash(t)] for t in s_texts]) if s_texts else np.zeros((0, dim), np.float32)

@@ -35,13 +35,15 @@ from qa.reader import BRIDGE_SIM_SHARE, GeneralReader, asked_measure_word, pseud
 from qa.referee import referee_features
 from qa.scorer import load_models
 from qa.script import to_simplified, to_traditional
+from qa.corpus_text import CorpusText, from_bm25, joined_text
 from qa.pinyin import MEMO_SIZE, Pinyin
 from qa.tokenize import get_tokenizer
 from qa.spelling import Speller
 from qa.figures import Figure
 from qa.glossary import Glossary
 from qa.passages import SECTION_SEP, Passage, continuation_leads, is_enumerated_heading, strip_markup
-from qa.question import COMPARE_CUES_EN, COMPARE_CUES_ZH, ZH_KIND_CUES, Query, analyze, content_terms, names, ordinals_in
+from qa.question import (COMPARE_CUES_EN, COMPARE_CUES_ZH, ZH_KIND_CUES, Query, analyze, content_terms,
+                         is_content_term, names, ordinals_in)
 from qa.retrieve import (MAX_QUESTION_CHARS, Hit, Retriever, check_k, check_question, check_year,
                          detect_language, get_retriever)
 from qa.english import describe, join_en, text_opening
@@ -633,10 +635,17 @@ class Answerer:
     @cached_property
     def pinyin(self) -> Pinyin:
         """The corpus's words by sound: Chinese homophone typos, names spelled in pinyin."""
-        words = set(content_terms(self.corpus_text, self.retriever.userdict))
+        vocabulary = getattr(self.retriever.index, "vocabulary", None)
+        if vocabulary is not None:  # cut and counted when the index was built
+            words, counts = {w for w in vocabulary if is_content_term(w)}, dict(vocabulary)
+        else:
+            words, counts = set(content_terms(self.corpus_text, self.retriever.userdict)), None
         if self.glossary is not None:
-            words |= set(self.glossary.zh_terms_in(self.corpus_text))
-        return Pinyin(words, self.corpus_text)
+            found = set(self.glossary.zh_terms_in(self.corpus_text))
+            if counts is not None:
+                counts.update({w: self.corpus_text.count(w) for w in found - counts.keys()})
+            words |= found
+        return Pinyin(words, self.corpus_text, contains=self.corpus.__contains__, counts=counts)
 
     @cached_property
     def speller(self) -> Speller:
@@ -653,7 +662,16 @@ class Answerer:
 
     @cached_property
     def corpus_text(self) -> str:
-        return "\n".join(p.section + "\n" + p.clean_text for p in self.retriever.index.passages)
+        return joined_text(self.retriever.index.passages)
+
+    @cached_property
+    def corpus(self) -> CorpusText:
+        """``s in corpus`` without a scan of the whole text (qa.corpus_text), when the
+        index's BM25 tokens hold the character bigrams it relies on."""
+        index = self.retriever.index
+        bigrams = "character bigrams" in str(index.manifest.get("bm25", {}).get("tokenizer", ""))
+        postings = from_bm25(getattr(index, "bm25", None)) if bigrams else None
+        return CorpusText(index.passages, postings, text=lambda: self.corpus_text)
 
     @cached_property
     def _corpus_lower(self) -> str:
@@ -670,7 +688,7 @@ class Answerer:
         if found is None:
             if len(self._found) > MEMO_SIZE:  # a server's questions never end: bounded
                 self._found.clear()
-            found = self._found[(lower, s)] = s in (self._corpus_lower if lower else self.corpus_text)
+            found = self._found[(lower, s)] = s in (self._corpus_lower if lower else self.corpus)
         return found
 
     def _lacks_latin(self, q: Query, b: Block) -> bool:
@@ -836,6 +854,9 @@ class Answerer:
             # nothing in the question names anything the reports (or the glossary) know:
             # embeddings alone cannot tell "hello" from a real question here
             return self._unanswerable(q, self.retriever.search(question, k=k, year=year, reading=q.reading), t0)
+        if q.lang == "en" and hasattr(self.retriever, "prefetch"):
+            # the question and its bridged Chinese terms (see _general) embed in one call
+            self.retriever.prefetch([q.text, pseudo_question({**q.bridged, **q.terms})])
         search = self._searcher(q, k)
         blocks, hits = self._blocks(q, k, year, search)
         unknown = self.unknown_concepts(q)

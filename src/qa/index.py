@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import sys
 import time
@@ -40,7 +41,12 @@ from qa.corpus import corpus_fingerprint, load_corpus
 from qa.embed import Embedder, get_embedder, spec_for_id
 from qa.errors import IndexCorruptError, IndexMissingError, IndexStaleError, QAError
 from qa.passages import PARSER_VERSION, Passage, parse_corpus, search_text, strip_markup
-from qa.tokenize import tokenize
+import qa.tokenize as qtokenize
+from qa.corpus_text import joined_text
+from qa.pinyin import occurrences
+from qa.tokenize import cjk_bigrams, tokenize
+
+_CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,}")
 
 FORMAT_VERSION = 2  # 2: sentence vectors, BM25 tokens with character bigrams
 HNSW_THRESHOLD = 20_000  # passages; below it exact search is both faster and exact
@@ -68,6 +74,7 @@ class Index:
     # (vectors (m, dim), owning passage position (m,)) for passages of 2+ sentences
     sentence_vectors: tuple[np.ndarray, np.ndarray] | None = None
     data_files: dict[str, str] = field(default_factory=dict)  # corpus userdict.txt / glossary.tsv
+    vocabulary: dict[str, int] | None = None  # corpus_vocabulary (None: an index made before it)
 
     def data_file(self, name: str) -> Path | None:
         """The corpus data file ``name`` stored with the index, if the corpus had one."""
@@ -76,7 +83,12 @@ class Index:
 
     @property
     def years(self) -> list[int]:
-        return sorted({d["year"] for d in self.manifest["documents"]})
+        # asked several times per question; a set over 10,000 documents each time adds up
+        docs = self.manifest["documents"]
+        memo = self.__dict__.get("_years")
+        if memo is None or memo[0] is not docs or memo[1] != len(docs):
+            memo = self.__dict__["_years"] = (docs, len(docs), sorted({d["year"] for d in docs}))
+        return list(memo[2])
 
     @property
     def embedder_id(self) -> str:
@@ -195,17 +207,36 @@ def _dense_index(vectors: np.ndarray, hnsw_threshold: int):
     return index
 
 
+def passage_tokens(passages: list[Passage], userdict: Path | None) -> tuple[list[list[str]], list[list[str]]]:
+    """(BM25 tokens, jieba words) of each passage: the words are the tokens without the
+    character bigrams (an empty passage gets a placeholder token: bm25s needs one)."""
+    words = [tokenize(search_text(p), userdict, bigrams=False) for p in passages]
+    if not qtokenize.BIGRAMS:
+        return [w or ["∅"] for w in words], words
+    return [(w + cjk_bigrams(search_text(p))) or ["∅"] for w, p in zip(words, passages)], words
+
+
 def bm25_tokens(passages: list[Passage], userdict: Path | None) -> list[list[str]]:
-    """The BM25 tokens of each passage (an empty one gets a placeholder: bm25s needs one)."""
-    return [tokenize(search_text(p), userdict) or ["∅"] for p in passages]
+    """The BM25 tokens of each passage."""
+    return passage_tokens(passages, userdict)[0]
 
 
-def _bm25_index(passages: list[Passage], userdict: Path):
+def _bm25_index(tokens: list[list[str]]):
     import bm25s
 
     bm25 = bm25s.BM25(k1=BM25_K1, b=BM25_B)
-    bm25.index(bm25_tokens(passages, userdict), show_progress=False)
+    bm25.index(tokens, show_progress=False)
     return bm25
+
+
+def corpus_vocabulary(passages: list[Passage], words: list[list[str]]) -> dict[str, int]:
+    """The Chinese words (2+ characters) jieba cut from the passages, each with how often
+    the corpus text holds it (``str.count`` over qa.corpus_text.joined_text): what matching
+    by sound (qa.pinyin) reads at start-up, instead of segmenting the whole corpus again —
+    at 50 M characters that took minutes before the first answer."""
+    vocab = {w for ws in words for w in ws if _CJK_WORD.fullmatch(w)}
+    counts = occurrences(vocab, joined_text(passages))
+    return {w: counts.get(w, 0) for w in sorted(vocab)}
 
 
 def _old_vectors(index_dir: Path, embedder_id: str, dim: int) -> dict[str, np.ndarray]:
@@ -265,7 +296,8 @@ def index_passages(
     vectors, (s_vectors, owner), n_texts, n_embedded, engine = _passage_and_sentence_vectors(
         passages, emb, reuse or {}, sentences)
     dense = _dense_index(vectors, hnsw_threshold)
-    bm25 = _bm25_index(passages, userdict)
+    tokens, words = passage_tokens(passages, userdict)
+    bm25 = _bm25_index(tokens)
     figures = _extract_figures(passages, glossary) if with_figures else {}
     if documents is None:
         seen = {}
@@ -281,14 +313,15 @@ def index_passages(
         "embedder": {"id": emb.id, "dim": emb.dim, "spec": spec_for_id(emb.id), "engine": engine},
         "documents": documents,
         "dense": {"type": type(dense).__name__, "metric": "inner_product", "sentence_vectors": sentences},
-        "bm25": {"k1": 1.2, "b": 0.75, "tokenizer": "jieba cut_for_search + userdict + character bigrams"},
+        "bm25": {"k1": 1.2, "b": 0.75, "tokenizer": "jieba cut_for_search + userdict"
+                 + (" + character bigrams" if qtokenize.BIGRAMS else "")},
         "counts": {"documents": len(documents), "passages": len(passages),
                    "embedded": n_embedded, "figures": sum(len(v) for v in figures.values())},
     }
     manifest["counts"]["sentence_vectors"] = len(owner)
     manifest["counts"]["texts_embedded_or_reused"] = n_texts  # embedded counts distinct texts
     return Index(Path(), manifest, passages, vectors, dense, bm25, figures,
-                 (s_vectors, owner) if sentences else None)
+                 (s_vectors, owner) if sentences else None, vocabulary=corpus_vocabulary(passages, words))
 
 
 def build_index(
@@ -460,6 +493,8 @@ def _write_files(index: Index, folder: Path) -> None:
         np.save(folder / "sentence_owner.npy", index.sentence_vectors[1])
     faiss.write_index(index.dense, str(folder / "dense.faiss"))
     index.bm25.save(str(folder / "bm25"))
+    if index.vocabulary is not None:
+        (folder / "vocabulary.json").write_text(json.dumps(index.vocabulary, ensure_ascii=False), encoding="utf-8")
     for name, text in index.data_files.items():
         (folder / name).write_text(text, encoding="utf-8")
     # the manifest goes last: a folder without one is never loaded
@@ -548,6 +583,11 @@ def _load(index_dir: Path, folder: Path) -> Index:
         sentences = None
         if (folder / "sentences.npy").is_file():
             sentences = (np.load(folder / "sentences.npy"), np.load(folder / "sentence_owner.npy"))
+        vocabulary = None
+        if (folder / "vocabulary.json").is_file():
+            vocabulary = json.loads((folder / "vocabulary.json").read_text(encoding="utf-8"))
+            if not isinstance(vocabulary, dict):
+                raise ValueError("vocabulary.json is not an object")
     except Exception as exc:  # noqa: BLE001 — any unreadable file means the same fix
         raise IndexCorruptError(
             f"index at '{index_dir}' is damaged ({type(exc).__name__}); rebuild with: qa index"
@@ -559,7 +599,7 @@ def _load(index_dir: Path, folder: Path) -> Index:
         raise IndexCorruptError(f"index at '{index_dir}' holds vectors of the wrong size; rebuild with: qa index")
     if not np.all(np.isfinite(vectors)):
         raise IndexCorruptError(f"index at '{index_dir}' holds vectors that are not numbers; rebuild with: qa index")
-    return Index(index_dir, manifest, passages, vectors, dense, bm25, figures, sentences)
+    return Index(index_dir, manifest, passages, vectors, dense, bm25, figures, sentences, vocabulary=vocabulary)
 
 
 def _read_figures(path: Path) -> dict[str, list]:

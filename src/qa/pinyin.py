@@ -60,15 +60,18 @@ def _is_word(text: str) -> bool:
 class Pinyin:
     """``words``: the corpus's vocabulary (2+ Chinese characters); ``text``: its text."""
 
-    def __init__(self, words: Iterable[str], text: str) -> None:
+    def __init__(self, words: Iterable[str], text: str, contains: Callable[[str], bool] | None = None,
+                 counts: dict[str, int] | None = None) -> None:
         self.text = text
+        self._contains = contains  # a faster ``s in text`` (qa.corpus_text), when there is one
         self.by_key: dict[str, list[str]] = defaultdict(list)
         for w in set(words):
             if len(w) >= 2 and _CJK_RUN.fullmatch(w):
                 self.by_key[key(w)].append(w)
         # homophones: most frequent in the text first, ties by word (which one a typo is read as);
         # counted in one scan of the text, and only for the words that share a sound
-        counts = occurrences({w for ws in self.by_key.values() if len(ws) > 1 for w in ws}, text)
+        if counts is None:  # counts the index stored (qa.index: vocabulary) save this scan
+            counts = occurrences({w for ws in self.by_key.values() if len(ws) > 1 for w in ws}, text)
         for ws in self.by_key.values():
             ws.sort(key=lambda w: (-counts.get(w, 0), w))
         self._stream: tuple[str, list[tuple[str, ...]], dict[str, list[int]]] | None = None
@@ -82,7 +85,7 @@ class Pinyin:
         if found is None:
             if len(self._in_text_memo) > MEMO_SIZE:
                 self._in_text_memo.clear()
-            found = self._in_text_memo[s] = s in self.text
+            found = self._in_text_memo[s] = self._contains(s) if self._contains else s in self.text
         return found
 
     def _sounds(self) -> tuple[str, list[tuple[str, ...]], dict[str, list[int]]]:

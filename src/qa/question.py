@@ -243,12 +243,16 @@ def content_terms(text: str, userdict: object = None) -> dict[str, float]:
     terms: dict[str, float] = {}
     toks = tokenize(text, bigrams=False) if userdict is None else tokenize(text, userdict, bigrams=False)
     for tok in toks:  # bigrams help BM25 recall, not term matching
-        if tok in ZH_QUESTION_WORDS or re.fullmatch(r"\d+(\.\d+)?%?", tok) or not _CJK.search(tok):
-            continue
-        if re.match(ZH_INTERROGATIVE, tok):  # jieba's "哪些项目": the noun is a token too
-            continue
-        terms[tok] = max(terms.get(tok, 0.0), term_weight(tok))
+        if is_content_term(tok):
+            terms[tok] = max(terms.get(tok, 0.0), term_weight(tok))
     return terms
+
+
+def is_content_term(tok: str) -> bool:
+    """A token that can be a content term: Chinese, not a number, not a question word."""
+    if tok in ZH_QUESTION_WORDS or re.fullmatch(r"\d+(\.\d+)?%?", tok) or not _CJK.search(tok):
+        return False
+    return not re.match(ZH_INTERROGATIVE, tok)  # jieba's "哪些项目": the noun is a token too
 
 
 # full-width digits and Latin letters, as Chinese input methods type them: "２０２３年", "ＰＣＴ"

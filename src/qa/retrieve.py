@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -163,6 +163,39 @@ def rrf(rankings: list[tuple[list[int], float]], k: int) -> dict[int, float]:
         for r, i in enumerate(ranking, start=1):
             scores[i] = scores.get(i, 0.0) + weight / (k + r)
     return scores
+
+
+class QueryCache:
+    """Question text → query vector, the oldest forgotten beyond ``size``. Safe to share
+    between threads without a lock (the web app answers requests side by side): a get and a
+    single insert of a dict are atomic in CPython, eviction reads a snapshot of the keys,
+    and two threads evicting the same oldest key is not an error.
+
+    >>> c = QueryCache(size=2)
+    >>> for t in "abc":
+    ...     _ = c.put(t, t.upper())
+    >>> c.get("a"), c.get("c"), len(c)
+    (None, 'C', 2)
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._d: dict[str, Any] = {}
+
+    def __len__(self) -> int:
+        return len(self._d)
+
+    def get(self, text: str) -> Any:
+        return self._d.get(text)
+
+    def put(self, text: str, vector: Any) -> Any:
+        while len(self._d) >= self.size:
+            keys = list(self._d)  # a snapshot: another thread may insert meanwhile
+            if not keys:
+                break
+            self._d.pop(keys[0], None)  # another thread may have evicted it already
+        self._d[text] = vector
+        return vector
 
 
 def minmax_fusion(candidates: list[int], dense: np.ndarray, bm25: np.ndarray, alpha: float) -> dict[int, float]:
@@ -342,15 +375,22 @@ class Retriever:
 
         ``mix``: a second query (an English question's bridged Chinese terms) blended in with
         weight ``mix_weight``: cosines with the blend are the weighted cosines of the two."""
-        cache = self.__dict__.setdefault("_qcache", {})
-        for text in (question, mix):
-            if text and text not in cache:
-                if len(cache) >= 256:
-                    cache.pop(next(iter(cache)))
-                cache[text] = self.embedder.embed_queries([text])[0]
+        vecs = self.prefetch([question, mix] if mix else [question])
         if not mix or not mix_weight:
-            return cache[question]
-        return ((1 - mix_weight) * cache[question] + mix_weight * cache[mix]).astype(np.float32)
+            return vecs[question]
+        return ((1 - mix_weight) * vecs[question] + mix_weight * vecs[mix]).astype(np.float32)
+
+    def prefetch(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """The query vectors of ``texts``, those not cached embedded in one call (an
+        English question and its bridged Chinese terms: one call of two costs about 60-80%
+        of two calls)."""
+        cache = self.__dict__.setdefault("_qcache", QueryCache())
+        found = {t: cache.get(t) for t in dict.fromkeys(texts) if t}
+        missing = [t for t, v in found.items() if v is None]
+        if missing:
+            for t, v in zip(missing, self.embedder.embed_queries(missing)):
+                found[t] = cache.put(t, v)
+        return found
 
     def bm25_query_tokens(self, question: str, reading: Reading | None = None) -> list[str]:
         """BM25 tokens: the Chinese question's own; for English, the Chinese terms the

