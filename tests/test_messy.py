@@ -153,3 +153,22 @@ def test_a_stated_comparison_with_last_year_is_not_a_year(real_index):
     assert d.figures[0]["text"].startswith("10.62")
 
 
+
+
+def test_a_question_without_typos_never_builds_the_symspell_index(monkeypatch):
+    """Building SymSpell's index of deletions costs seconds at every start of a process;
+    known words are looked up in the plain word list (same words as SymSpell's)."""
+    import qa.spelling as spelling
+    from qa.pinyin import _is_english
+
+    assert spelling.english_words() == frozenset(spelling._symspell().words)
+
+    def refuse():
+        raise AssertionError("SymSpell index built for a question without typos")
+
+    monkeypatch.setattr(spelling, "_symspell", refuse)
+    assert Speller().correct("How many PCT applications did Shanghai file in 2023?") == (
+        "How many PCT applications did Shanghai file in 2023?", [])
+    assert _is_english("applications") and not _is_english("gaoqidai")
+    with pytest.raises(AssertionError):
+        Speller().correct("How mnay applications?")  # a typo: now the index is needed

@@ -264,9 +264,9 @@ def _suspect(token: str) -> bool:
 
 @lru_cache(maxsize=1)
 def _english() -> frozenset[str]:
-    from qa.spelling import _symspell
+    from qa.spelling import english_words
 
-    return frozenset(_symspell().words)
+    return english_words()
 
 
 def _is_english(word: str) -> bool:

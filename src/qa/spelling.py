@@ -40,6 +40,19 @@ def _symspell():
 
 
 @lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """The words of symspellpy's frequency dictionary: what ``_symspell().words`` holds,
+    read without building the index of deletions SymSpell makes from them (about 3 s at
+    every start of a process), which only correcting a typo needs."""
+    try:
+        path = resources.files("symspellpy").joinpath("frequency_dictionary_en_82_765.txt")
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (ModuleNotFoundError, FileNotFoundError) as exc:
+        raise QAError("English typo correction needs symspellpy: pip install symspellpy") from exc
+    return frozenset(parts[0] for line in lines if len(parts := line.split(" ")) >= 2 and int(parts[1]) >= 1)
+
+
+@lru_cache(maxsize=1)
 def _bigrams() -> dict[str, int]:
     """How often two English words follow each other (symspellpy's bundled bigram counts)."""
     path = resources.files("symspellpy").joinpath("frequency_bigramdictionary_en_243_342.txt")
@@ -68,12 +81,8 @@ class Speller:
     def _is_known(self, word: str) -> bool:
         from qa.bridge import _lemmas
 
-        sym = _symspell()
-        from symspellpy import Verbosity
-
         def known(w: str) -> bool:
-            return any(f in self.known or f in gloss_words() for f in _lemmas(w)) or bool(
-                sym.lookup(w, Verbosity.TOP, max_edit_distance=0))
+            return any(f in self.known or f in gloss_words() for f in _lemmas(w)) or w in english_words()
 
         if known(word):
             return True
@@ -99,9 +108,9 @@ class Speller:
         if (word, before) not in self._cache:
             from symspellpy import Verbosity
 
-            sym = _symspell()
             fixed = None
-            if not self._is_known(word):
+            if not self._is_known(word):  # (the SymSpell index is built only for an unknown word)
+                sym = _symspell()
                 # two edits only for long words: "plastome" is no typo of "playtime"
                 found = sym.lookup(word, Verbosity.CLOSEST, max_edit_distance=MAX_EDIT if len(word) >= 9 else 1)
                 if found:
