@@ -65,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     except QAError as exc:
         print(f"app: error: {exc}", file=sys.stderr)
         return 2
+    web.serving_engine(answerer.retriever)
     web.warm_up(answerer)
     demo = web.build_app(answerer, concurrency=args.concurrency or web.CONCURRENCY)
     try:

