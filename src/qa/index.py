@@ -43,7 +43,7 @@ from qa.errors import IndexCorruptError, IndexMissingError, IndexStaleError, QAE
 from qa.passages import PARSER_VERSION, Passage, parse_corpus, search_text, strip_markup
 import qa.tokenize as qtokenize
 from qa.corpus_text import joined_text
-from qa.pinyin import occurrences
+from qa.pinyin import occurrences, pack_stream, sound_stream, unpack_stream
 from qa.tokenize import cjk_bigrams, tokenize
 
 _CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,}")
@@ -75,6 +75,7 @@ class Index:
     sentence_vectors: tuple[np.ndarray, np.ndarray] | None = None
     data_files: dict[str, str] = field(default_factory=dict)  # corpus userdict.txt / glossary.tsv
     vocabulary: dict[str, int] | None = None  # corpus_vocabulary (None: an index made before it)
+    sounds: tuple[str, list[tuple[str, ...]]] | None = None  # corpus_sounds (likewise)
 
     def data_file(self, name: str) -> Path | None:
         """The corpus data file ``name`` stored with the index, if the corpus had one."""
@@ -229,13 +230,21 @@ def _bm25_index(tokens: list[list[str]]):
     return bm25
 
 
-def corpus_vocabulary(passages: list[Passage], words: list[list[str]]) -> dict[str, int]:
+def corpus_sounds(text: str) -> tuple[str, list[tuple[str, ...]]]:
+    """qa.pinyin.sound_stream of the corpus text, made with the index: reading names spelled
+    in pinyin needs it, and making it costs pypinyin about 10 s per million characters (up
+    to its 2 M-character cap), which a fresh process would otherwise pay before its first
+    English question."""
+    return sound_stream(text)
+
+
+def corpus_vocabulary(passages: list[Passage], words: list[list[str]], text: str | None = None) -> dict[str, int]:
     """The Chinese words (2+ characters) jieba cut from the passages, each with how often
     the corpus text holds it (``str.count`` over qa.corpus_text.joined_text): what matching
     by sound (qa.pinyin) reads at start-up, instead of segmenting the whole corpus again —
     at 50 M characters that took minutes before the first answer."""
     vocab = {w for ws in words for w in ws if _CJK_WORD.fullmatch(w)}
-    counts = occurrences(vocab, joined_text(passages))
+    counts = occurrences(vocab, joined_text(passages) if text is None else text)
     return {w: counts.get(w, 0) for w in sorted(vocab)}
 
 
@@ -320,8 +329,10 @@ def index_passages(
     }
     manifest["counts"]["sentence_vectors"] = len(owner)
     manifest["counts"]["texts_embedded_or_reused"] = n_texts  # embedded counts distinct texts
+    text = joined_text(passages)
     return Index(Path(), manifest, passages, vectors, dense, bm25, figures,
-                 (s_vectors, owner) if sentences else None, vocabulary=corpus_vocabulary(passages, words))
+                 (s_vectors, owner) if sentences else None, vocabulary=corpus_vocabulary(passages, words, text),
+                 sounds=corpus_sounds(text))
 
 
 def build_index(
@@ -495,6 +506,10 @@ def _write_files(index: Index, folder: Path) -> None:
     index.bm25.save(str(folder / "bm25"))
     if index.vocabulary is not None:
         (folder / "vocabulary.json").write_text(json.dumps(index.vocabulary, ensure_ascii=False), encoding="utf-8")
+    if index.sounds is not None:
+        head, codes = pack_stream(index.sounds)
+        (folder / "sounds.json").write_text(json.dumps(head, ensure_ascii=False), encoding="utf-8")
+        np.save(folder / "sounds.npy", np.asarray(codes, dtype=np.uint32))
     for name, text in index.data_files.items():
         (folder / name).write_text(text, encoding="utf-8")
     # the manifest goes last: a folder without one is never loaded
@@ -588,6 +603,12 @@ def _load(index_dir: Path, folder: Path) -> Index:
             vocabulary = json.loads((folder / "vocabulary.json").read_text(encoding="utf-8"))
             if not isinstance(vocabulary, dict):
                 raise ValueError("vocabulary.json is not an object")
+        sounds = None
+        if (folder / "sounds.json").is_file():
+            head, codes = json.loads((folder / "sounds.json").read_text(encoding="utf-8")), np.load(folder / "sounds.npy")
+            sounds = unpack_stream(head, codes.tolist())
+            if len(sounds[0]) != len(sounds[1]):
+                raise ValueError("sounds.json and sounds.npy differ in length")
     except Exception as exc:  # noqa: BLE001 — any unreadable file means the same fix
         raise IndexCorruptError(
             f"index at '{index_dir}' is damaged ({type(exc).__name__}); rebuild with: qa index"
@@ -599,7 +620,8 @@ def _load(index_dir: Path, folder: Path) -> Index:
         raise IndexCorruptError(f"index at '{index_dir}' holds vectors of the wrong size; rebuild with: qa index")
     if not np.all(np.isfinite(vectors)):
         raise IndexCorruptError(f"index at '{index_dir}' holds vectors that are not numbers; rebuild with: qa index")
-    return Index(index_dir, manifest, passages, vectors, dense, bm25, figures, sentences, vocabulary=vocabulary)
+    return Index(index_dir, manifest, passages, vectors, dense, bm25, figures, sentences, vocabulary=vocabulary,
+                 sounds=sounds)
 
 
 def _read_figures(path: Path) -> dict[str, list]:

@@ -61,8 +61,10 @@ class Pinyin:
     """``words``: the corpus's vocabulary (2+ Chinese characters); ``text``: its text."""
 
     def __init__(self, words: Iterable[str], text: str, contains: Callable[[str], bool] | None = None,
-                 counts: dict[str, int] | None = None) -> None:
+                 counts: dict[str, int] | None = None,
+                 stream: tuple[str, list[tuple[str, ...]]] | None = None) -> None:
         self.text = text
+        self._given_stream = stream  # sound_stream(text), when the index stored it
         self._contains = contains  # a faster ``s in text`` (qa.corpus_text), when there is one
         self.by_key: dict[str, list[str]] = defaultdict(list)
         for w in set(words):
@@ -94,16 +96,7 @@ class Pinyin:
         readings of neighbouring characters occur, so a walk starts only where two syllables
         of the letters do)."""
         if self._stream is None:
-            from pypinyin import Style, pinyin
-
-            chars: list[str] = []
-            readings: list[tuple[str, ...]] = []
-            for m in _CJK_RUN.finditer(self.text[:MAX_STREAM_CHARS]):
-                for ch, rs in zip(m.group(0), pinyin(m.group(0), style=Style.NORMAL, heteronym=True)):
-                    chars.append(ch)
-                    readings.append(tuple(dict.fromkeys(r.lower().replace("ü", "v") for r in rs)))
-                chars.append("#")
-                readings.append(())
+            chars, readings = self._given_stream or sound_stream(self.text)
             where: dict[str, list[int]] = defaultdict(list)
             pairs: dict[str, list[int]] = defaultdict(list)
             for i, rs in enumerate(readings):
@@ -114,6 +107,7 @@ class Pinyin:
                         pairs[joined].append(i)
             self._pairs = dict(pairs)
             self._stream = ("".join(chars), readings, dict(where))
+            self._given_stream = None
         return self._stream
 
     def _spoken(self, letters: str, n_chars: int | None = None) -> str | None:
@@ -228,6 +222,43 @@ class Pinyin:
                 break
             i += 1
         return found
+
+
+def sound_stream(text: str) -> tuple[str, list[tuple[str, ...]]]:
+    """The characters of the Chinese runs of ``text`` (up to MAX_STREAM_CHARS; "#" ends each
+    run) and every reading of each as pypinyin gives it in its run (polyphones: 行 is xing or
+    hang). pypinyin reads about 100 k characters a second here, so an index stores this
+    (qa.index) rather than a process making it before its first English question.
+
+    >>> sound_stream("在银行，行走")
+    ('在银行#行走#', [('zai',), ('yin',), ('hang',), (), ('xing',), ('zou',), ()])
+    """
+    from pypinyin import Style, pinyin
+
+    chars: list[str] = []
+    readings: list[tuple[str, ...]] = []
+    for m in _CJK_RUN.finditer(text[:MAX_STREAM_CHARS]):
+        for ch, rs in zip(m.group(0), pinyin(m.group(0), style=Style.NORMAL, heteronym=True)):
+            chars.append(ch)
+            readings.append(tuple(dict.fromkeys(r.lower().replace("ü", "v") for r in rs)))
+        chars.append("#")
+        readings.append(())
+    return "".join(chars), readings
+
+
+def pack_stream(stream: tuple[str, list[tuple[str, ...]]]) -> tuple[dict, list[int]]:
+    """({"chars", "table"}, codes): each position's readings as an index into the table of
+    distinct reading tuples (a few thousand), for storing a :func:`sound_stream`."""
+    chars, readings = stream
+    table: dict[tuple[str, ...], int] = {}
+    codes = [table.setdefault(rs, len(table)) for rs in readings]
+    return {"chars": chars, "table": [list(rs) for rs in table]}, codes
+
+
+def unpack_stream(head: dict, codes: Iterable[int]) -> tuple[str, list[tuple[str, ...]]]:
+    """The inverse of :func:`pack_stream`."""
+    table = [tuple(rs) for rs in head["table"]]
+    return head["chars"], [table[c] for c in codes]
 
 
 def occurrences(words: set[str], text: str) -> dict[str, int]:
