@@ -67,7 +67,7 @@ def test_the_stored_vocabulary_is_the_corpus_cut_by_jieba_with_its_counts(index)
 def test_sound_matching_is_the_same_from_the_stored_vocabulary_as_from_a_scan(index):
     fresh = Answerer(Retriever(index))
     old = copy.copy(index)
-    old.vocabulary, old.sounds = None, None
+    old.vocabulary, old.sounds, old.sound_keys = None, None, None
     scanned = Answerer(Retriever(old))
     scanned.__dict__["corpus"] = scanned.corpus_text  # plain `in` over the text
     assert dict(fresh.pinyin.by_key) == dict(scanned.pinyin.by_key)
@@ -79,6 +79,8 @@ def test_sound_matching_is_the_same_from_the_stored_vocabulary_as_from_a_scan(in
 
 
 def test_the_stored_sound_stream_is_the_corpus_read_by_pypinyin(index):
-    from qa.pinyin import sound_stream
+    from qa.pinyin import key, sound_stream
 
     assert index.sounds is not None and index.sounds == sound_stream(joined_text(index.passages))
+    assert index.sound_keys is not None and set(index.sound_keys) == set(index.vocabulary)
+    assert all(index.sound_keys[w] == key(w) for w in sorted(index.sound_keys)[::5])

@@ -16,8 +16,8 @@ def test_files_and_manifest(fake_index):
     names = sorted(p.name for p in fake_index.iterdir())
     # the corpus's userdict.txt and glossary.tsv travel with its index
     assert names == ["bm25", "dense.faiss", "embeddings.npy", "figures.jsonl", "glossary.tsv", "manifest.json",
-                     "passages.jsonl", "sentence_owner.npy", "sentences.npy", "sounds.json", "sounds.npy", "userdict.txt",
-                     "vocabulary.json"]
+                     "passages.jsonl", "sentence_owner.npy", "sentences.npy", "sound_keys.json", "sounds.json",
+                     "sounds.npy", "userdict.txt", "vocabulary.json"]
     assert (fake_index / "bm25" / "params.index.json").is_file()
     m = json.loads((fake_index / "manifest.json").read_text(encoding="utf-8"))
     assert m["format_version"] == qindex.FORMAT_VERSION

@@ -645,8 +645,9 @@ class Answerer:
             if counts is not None:
                 counts.update({w: self.corpus_text.count(w) for w in found - counts.keys()})
             words |= found
+        index = self.retriever.index
         return Pinyin(words, self.corpus_text, contains=self.corpus.__contains__, counts=counts,
-                      stream=getattr(self.retriever.index, "sounds", None))
+                      stream=getattr(index, "sounds", None), keys=getattr(index, "sound_keys", None))
 
     @cached_property
     def speller(self) -> Speller:

@@ -43,6 +43,7 @@ from qa.errors import IndexCorruptError, IndexMissingError, IndexStaleError, QAE
 from qa.passages import PARSER_VERSION, Passage, parse_corpus, search_text, strip_markup
 import qa.tokenize as qtokenize
 from qa.corpus_text import joined_text
+from qa.pinyin import key as sound_key
 from qa.pinyin import occurrences, pack_stream, sound_stream, unpack_stream
 from qa.tokenize import cjk_bigrams, tokenize
 
@@ -76,6 +77,7 @@ class Index:
     data_files: dict[str, str] = field(default_factory=dict)  # corpus userdict.txt / glossary.tsv
     vocabulary: dict[str, int] | None = None  # corpus_vocabulary (None: an index made before it)
     sounds: tuple[str, list[tuple[str, ...]]] | None = None  # corpus_sounds (likewise)
+    sound_keys: dict[str, str] | None = None  # qa.pinyin.key of each vocabulary word (likewise)
 
     def data_file(self, name: str) -> Path | None:
         """The corpus data file ``name`` stored with the index, if the corpus had one."""
@@ -330,9 +332,10 @@ def index_passages(
     manifest["counts"]["sentence_vectors"] = len(owner)
     manifest["counts"]["texts_embedded_or_reused"] = n_texts  # embedded counts distinct texts
     text = joined_text(passages)
+    vocabulary = corpus_vocabulary(passages, words, text)
     return Index(Path(), manifest, passages, vectors, dense, bm25, figures,
-                 (s_vectors, owner) if sentences else None, vocabulary=corpus_vocabulary(passages, words, text),
-                 sounds=corpus_sounds(text))
+                 (s_vectors, owner) if sentences else None, vocabulary=vocabulary,
+                 sounds=corpus_sounds(text), sound_keys={w: sound_key(w) for w in vocabulary})
 
 
 def build_index(
@@ -506,6 +509,8 @@ def _write_files(index: Index, folder: Path) -> None:
     index.bm25.save(str(folder / "bm25"))
     if index.vocabulary is not None:
         (folder / "vocabulary.json").write_text(json.dumps(index.vocabulary, ensure_ascii=False), encoding="utf-8")
+    if index.sound_keys is not None:
+        (folder / "sound_keys.json").write_text(json.dumps(index.sound_keys, ensure_ascii=False), encoding="utf-8")
     if index.sounds is not None:
         head, codes = pack_stream(index.sounds)
         (folder / "sounds.json").write_text(json.dumps(head, ensure_ascii=False), encoding="utf-8")
@@ -603,6 +608,11 @@ def _load(index_dir: Path, folder: Path) -> Index:
             vocabulary = json.loads((folder / "vocabulary.json").read_text(encoding="utf-8"))
             if not isinstance(vocabulary, dict):
                 raise ValueError("vocabulary.json is not an object")
+        sound_keys = None
+        if (folder / "sound_keys.json").is_file():
+            sound_keys = json.loads((folder / "sound_keys.json").read_text(encoding="utf-8"))
+            if not isinstance(sound_keys, dict):
+                raise ValueError("sound_keys.json is not an object")
         sounds = None
         if (folder / "sounds.json").is_file():
             head, codes = json.loads((folder / "sounds.json").read_text(encoding="utf-8")), np.load(folder / "sounds.npy")
@@ -621,7 +631,7 @@ def _load(index_dir: Path, folder: Path) -> Index:
     if not np.all(np.isfinite(vectors)):
         raise IndexCorruptError(f"index at '{index_dir}' holds vectors that are not numbers; rebuild with: qa index")
     return Index(index_dir, manifest, passages, vectors, dense, bm25, figures, sentences, vocabulary=vocabulary,
-                 sounds=sounds)
+                 sounds=sounds, sound_keys=sound_keys)
 
 
 def _read_figures(path: Path) -> dict[str, list]:

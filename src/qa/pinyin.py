@@ -62,14 +62,16 @@ class Pinyin:
 
     def __init__(self, words: Iterable[str], text: str, contains: Callable[[str], bool] | None = None,
                  counts: dict[str, int] | None = None,
-                 stream: tuple[str, list[tuple[str, ...]]] | None = None) -> None:
+                 stream: tuple[str, list[tuple[str, ...]]] | None = None,
+                 keys: dict[str, str] | None = None) -> None:
         self.text = text
         self._given_stream = stream  # sound_stream(text), when the index stored it
         self._contains = contains  # a faster ``s in text`` (qa.corpus_text), when there is one
         self.by_key: dict[str, list[str]] = defaultdict(list)
+        keys = keys or {}  # key() of words, made when the index was built (pypinyin: ~50 µs a word)
         for w in set(words):
             if len(w) >= 2 and _CJK_RUN.fullmatch(w):
-                self.by_key[key(w)].append(w)
+                self.by_key[keys.get(w) or key(w)].append(w)
         # homophones: most frequent in the text first, ties by word (which one a typo is read as);
         # counted in one scan of the text, and only for the words that share a sound
         if counts is None:  # counts the index stored (qa.index: vocabulary) save this scan
