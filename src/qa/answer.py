@@ -36,7 +36,8 @@ from qa.referee import referee_features
 from qa.scorer import load_models
 from qa.script import to_simplified, to_traditional
 from qa.corpus_text import CorpusText, from_bm25, joined_text
-from qa.pinyin import MEMO_SIZE, Pinyin
+from qa.memo import remember
+from qa.pinyin import Pinyin
 from qa.tokenize import get_tokenizer
 from qa.spelling import Speller
 from qa.figures import Figure
@@ -688,9 +689,7 @@ class Answerer:
     def _in_corpus(self, s: str, lower: bool = False) -> bool:
         found = self._found.get((lower, s))
         if found is None:
-            if len(self._found) > MEMO_SIZE:  # a server's questions never end: bounded
-                self._found.clear()
-            found = self._found[(lower, s)] = s in (self._corpus_lower if lower else self.corpus)
+            found = remember(self._found, (lower, s), s in (self._corpus_lower if lower else self.corpus))
         return found
 
     def _lacks_latin(self, q: Query, b: Block) -> bool:

@@ -21,7 +21,7 @@ from functools import lru_cache
 from importlib import resources
 
 from qa.errors import QAError
-from qa.pinyin import MEMO_SIZE
+from qa.memo import remember
 
 # English words that carry no content for matching (question words, auxiliaries, fillers)
 STOP_EN = frozenset("""
@@ -163,10 +163,7 @@ class Bridge:
                         # fewer senses: a more direct rendering; longer: more specific
                         found[zh] = 1.0 / n_senses + 0.1 * min(len(zh), 4)
             ranked = sorted(found, key=lambda z: -found[z])
-            if len(self._cache) > MEMO_SIZE:  # a server's questions never end: bounded
-                self._cache.clear()
-            self._cache[phrase] = ranked[: self.max_per_word]
-            return self._cache[phrase]
+            return remember(self._cache, phrase, ranked[: self.max_per_word])
         return self._cache[phrase]
 
     def terms(self, question: str) -> dict[str, float]:

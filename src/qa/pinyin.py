@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache, partial
 
 from qa.errors import QAError
+from qa.memo import remember
 
 # interrogatives and question particles: what the asker typed on purpose (哪年, 啥, 谁)
 QUESTION_CHARS = re.compile(r"[哪啥谁几怎吗呢么]")
@@ -26,7 +27,6 @@ RARE_CHAR = 10_000  # jieba counts: a single character rarer than this may be a 
 MIN_KEY = 5  # letters: shorter romanizations ("li", "dai") are too ambiguous
 MAX_WORDS = 5  # Latin words one name may take ("ke chuang zhu li dai")
 MAX_STREAM_CHARS = 2_000_000  # characters read by sound beyond the vocabulary (memory, start-up)
-MEMO_SIZE = 50_000  # strings whose answers are remembered (then forgotten at once: a server runs on)
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
 _LATIN = re.compile(r"[A-Za-z]+")
 
@@ -87,9 +87,7 @@ class Pinyin:
         """``s in self.text``, remembered: the text never changes, questions repeat words."""
         found = self._in_text_memo.get(s)
         if found is None:
-            if len(self._in_text_memo) > MEMO_SIZE:
-                self._in_text_memo.clear()
-            found = self._in_text_memo[s] = self._contains(s) if self._contains else s in self.text
+            found = remember(self._in_text_memo, s, self._contains(s) if self._contains else s in self.text)
         return found
 
     def _sounds(self) -> tuple[str, list[tuple[str, ...]], dict[str, list[int]]]:
@@ -117,9 +115,7 @@ class Pinyin:
         (remembered per letters: the corpus does not change)."""
         memo = (letters, n_chars)
         if memo not in self._spoken_memo:
-            if len(self._spoken_memo) > MEMO_SIZE:
-                self._spoken_memo.clear()
-            self._spoken_memo[memo] = self._walk_spoken(letters, n_chars)
+            return remember(self._spoken_memo, memo, self._walk_spoken(letters, n_chars))
         return self._spoken_memo[memo]
 
     def _walk_spoken(self, letters: str, n_chars: int | None) -> str | None:

@@ -17,7 +17,7 @@ from functools import lru_cache
 from importlib import resources
 
 from qa.errors import QAError
-from qa.pinyin import MEMO_SIZE
+from qa.memo import remember
 
 MIN_LENGTH = 4
 MAX_EDIT = 2
@@ -122,10 +122,7 @@ class Speller:
                     fixed = None
                 if fixed is None and len(word) >= 2 * MIN_LENGTH:
                     fixed = self._split(word)
-            if len(self._cache) > MEMO_SIZE:  # a server's questions never end: bounded
-                self._cache.clear()
-            self._cache[(word, before)] = fixed
-            return fixed
+            return remember(self._cache, (word, before), fixed)
         return self._cache[(word, before)]
 
     def _split(self, word: str) -> str | None:
