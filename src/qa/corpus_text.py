@@ -20,16 +20,13 @@ lacks settles it at once.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from functools import cached_property
 
 import numpy as np
 
 from qa.passages import Passage
-from qa.tokenize import STOPWORDS
-
-_CJK_ONLY = re.compile(r"[\u4e00-\u9fff]{2,}")
+from qa.tokenize import CJK_RUN, STOPWORDS
 
 
 def passage_text(p: Passage) -> str:
@@ -96,7 +93,7 @@ class CorpusText:
     def _candidates(self, s: str) -> np.ndarray | None:
         """The passages that may hold ``s`` (from its rarest bigram), or None when the
         postings cannot tell (no postings, not a Chinese string, only stop-word bigrams)."""
-        if self.postings is None or not _CJK_ONLY.fullmatch(s):
+        if self.postings is None or not CJK_RUN.fullmatch(s):
             return None
         vocab, indptr, indices = self.postings
         best = None

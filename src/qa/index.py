@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import shutil
 import sys
 import time
@@ -45,9 +44,7 @@ import qa.tokenize as qtokenize
 from qa.corpus_text import joined_text
 from qa.pinyin import key as sound_key
 from qa.pinyin import occurrences, pack_stream, sound_stream, unpack_stream
-from qa.tokenize import cjk_bigrams, tokenize
-
-_CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,}")
+from qa.tokenize import CJK_RUN, cjk_bigrams, tokenize
 
 FORMAT_VERSION = 2  # 2: sentence vectors, BM25 tokens with character bigrams
 HNSW_THRESHOLD = 20_000  # passages; below it exact search is both faster and exact
@@ -76,7 +73,7 @@ class Index:
     sentence_vectors: tuple[np.ndarray, np.ndarray] | None = None
     data_files: dict[str, str] = field(default_factory=dict)  # corpus userdict.txt / glossary.tsv
     vocabulary: dict[str, int] | None = None  # corpus_vocabulary (None: an index made before it)
-    sounds: tuple[str, list[tuple[str, ...]]] | None = None  # corpus_sounds (likewise)
+    sounds: tuple[str, list[tuple[str, ...]]] | None = None  # qa.pinyin.sound_stream of the corpus (likewise)
     sound_keys: dict[str, str] | None = None  # qa.pinyin.key of each vocabulary word (likewise)
 
     def data_file(self, name: str) -> Path | None:
@@ -213,10 +210,11 @@ def _dense_index(vectors: np.ndarray, hnsw_threshold: int):
 def passage_tokens(passages: list[Passage], userdict: Path | None) -> tuple[list[list[str]], list[list[str]]]:
     """(BM25 tokens, jieba words) of each passage: the words are the tokens without the
     character bigrams (an empty passage gets a placeholder token: bm25s needs one)."""
-    words = [tokenize(search_text(p), userdict, bigrams=False) for p in passages]
+    texts = [search_text(p) for p in passages]
+    words = [tokenize(t, userdict, bigrams=False) for t in texts]
     if not qtokenize.BIGRAMS:
         return [w or ["∅"] for w in words], words
-    return [(w + cjk_bigrams(search_text(p))) or ["∅"] for w, p in zip(words, passages)], words
+    return [(w + cjk_bigrams(t)) or ["∅"] for w, t in zip(words, texts)], words
 
 
 def bm25_tokens(passages: list[Passage], userdict: Path | None) -> list[list[str]]:
@@ -232,21 +230,13 @@ def _bm25_index(tokens: list[list[str]]):
     return bm25
 
 
-def corpus_sounds(text: str) -> tuple[str, list[tuple[str, ...]]]:
-    """qa.pinyin.sound_stream of the corpus text, made with the index: reading names spelled
-    in pinyin needs it, and making it costs pypinyin about 10 s per million characters (up
-    to its 2 M-character cap), which a fresh process would otherwise pay before its first
-    English question."""
-    return sound_stream(text)
-
-
-def corpus_vocabulary(passages: list[Passage], words: list[list[str]], text: str | None = None) -> dict[str, int]:
+def corpus_vocabulary(words: list[list[str]], text: str) -> dict[str, int]:
     """The Chinese words (2+ characters) jieba cut from the passages, each with how often
-    the corpus text holds it (``str.count`` over qa.corpus_text.joined_text): what matching
-    by sound (qa.pinyin) reads at start-up, instead of segmenting the whole corpus again —
-    at 50 M characters that took minutes before the first answer."""
-    vocab = {w for ws in words for w in ws if _CJK_WORD.fullmatch(w)}
-    counts = occurrences(vocab, joined_text(passages) if text is None else text)
+    the corpus text (qa.corpus_text.joined_text) holds it (``str.count``): what matching by
+    sound (qa.pinyin) reads at start-up, instead of segmenting the whole corpus again — at
+    50 M characters that took minutes before the first answer."""
+    vocab = {w for ws in words for w in ws if CJK_RUN.fullmatch(w)}
+    counts = occurrences(vocab, text)
     return {w: counts.get(w, 0) for w in sorted(vocab)}
 
 
@@ -331,11 +321,13 @@ def index_passages(
     }
     manifest["counts"]["sentence_vectors"] = len(owner)
     manifest["counts"]["texts_embedded_or_reused"] = n_texts  # embedded counts distinct texts
+    # what matching by sound reads (qa.pinyin), made once here rather than in every process
+    # that answers: pypinyin reads ~100 k characters a second (the stream stops at 2 M)
     text = joined_text(passages)
-    vocabulary = corpus_vocabulary(passages, words, text)
+    vocabulary = corpus_vocabulary(words, text)
     return Index(Path(), manifest, passages, vectors, dense, bm25, figures,
                  (s_vectors, owner) if sentences else None, vocabulary=vocabulary,
-                 sounds=corpus_sounds(text), sound_keys={w: sound_key(w) for w in vocabulary})
+                 sounds=sound_stream(text), sound_keys={w: sound_key(w) for w in vocabulary})
 
 
 def build_index(
@@ -603,16 +595,7 @@ def _load(index_dir: Path, folder: Path) -> Index:
         sentences = None
         if (folder / "sentences.npy").is_file():
             sentences = (np.load(folder / "sentences.npy"), np.load(folder / "sentence_owner.npy"))
-        vocabulary = None
-        if (folder / "vocabulary.json").is_file():
-            vocabulary = json.loads((folder / "vocabulary.json").read_text(encoding="utf-8"))
-            if not isinstance(vocabulary, dict):
-                raise ValueError("vocabulary.json is not an object")
-        sound_keys = None
-        if (folder / "sound_keys.json").is_file():
-            sound_keys = json.loads((folder / "sound_keys.json").read_text(encoding="utf-8"))
-            if not isinstance(sound_keys, dict):
-                raise ValueError("sound_keys.json is not an object")
+        vocabulary, sound_keys = _json_object(folder / "vocabulary.json"), _json_object(folder / "sound_keys.json")
         sounds = None
         if (folder / "sounds.json").is_file():
             head, codes = json.loads((folder / "sounds.json").read_text(encoding="utf-8")), np.load(folder / "sounds.npy")
@@ -632,6 +615,16 @@ def _load(index_dir: Path, folder: Path) -> Index:
         raise IndexCorruptError(f"index at '{index_dir}' holds vectors that are not numbers; rebuild with: qa index")
     return Index(index_dir, manifest, passages, vectors, dense, bm25, figures, sentences, vocabulary=vocabulary,
                  sounds=sounds, sound_keys=sound_keys)
+
+
+def _json_object(path: Path) -> dict | None:
+    """The JSON object in ``path`` (an optional file of the index: None when absent)."""
+    if not path.is_file():
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError(f"{path.name} is not an object")
+    return data
 
 
 def _read_figures(path: Path) -> dict[str, list]:

@@ -39,7 +39,7 @@ STOPWORDS = frozenset(
 )
 _TOKEN = re.compile(r"[\u4e00-\u9fff]|[A-Za-z][A-Za-z0-9+\-]*|\d+(?:\.\d+)?")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
+CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")  # a run of 2+ Chinese characters
 BIGRAMS = True  # add character bigrams of Chinese runs (an index must be built the same way)
 
 
@@ -91,5 +91,5 @@ def cjk_bigrams(text: str) -> list[str]:
     ['高企', '企贷', '贷支', '支持']
     """
     text = text.replace("**", "")
-    return [bg for run in _CJK_RUN.findall(text) for bg in (run[i : i + 2] for i in range(len(run) - 1))
+    return [bg for run in CJK_RUN.findall(text) for bg in (run[i : i + 2] for i in range(len(run) - 1))
             if bg not in STOPWORDS]
